@@ -43,9 +43,11 @@ def _random_direction(shape, rng, complex_):
 class GradientCheck:
     """Outcome of :func:`check_gradient`.
 
-    ``errors[j]`` is |fd_j - an_j| / (|2G| |D_j|): the mismatch along direction j, relative to
-    the largest slope any unit direction could show. This normalisation stays meaningful when
-    a direction happens to be nearly orthogonal to the gradient.
+    ``errors[j]`` is |fd_j - an_j| / max(|2G|, |f(W)| / ||W||) along the unit direction j:
+    the mismatch relative to the largest slope any unit direction could show, or, where the
+    gradient vanishes (a stationary point, a function constant along the sphere), relative to
+    the slope that would change f by its own size over a step of W's size. This stays
+    meaningful when a direction happens to be nearly orthogonal to the gradient.
     """
 
     max_error: float
@@ -98,7 +100,7 @@ def check_gradient(f, G, W, *, n_directions=4, step=None, rng=None) -> GradientC
         f2 = float(f(W + 2 * h * D)) - float(f(W - 2 * h * D))
         fd[j] = (8.0 * f1 - f2) / (12.0 * h)
         an[j] = directional_derivative(G, D)
-    denom = max(slope_scale, np.finfo(float).tiny)
+    denom = max(slope_scale, abs(float(f(W))) / scale, np.finfo(float).tiny)
     errors = np.abs(fd - an) / denom
     return GradientCheck(float(errors.max()), errors, fd, an, h)
 

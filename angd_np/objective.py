@@ -135,9 +135,10 @@ def sinr(W, problem) -> np.ndarray:
 def rates(W, problem) -> np.ndarray:
     """Per-user rate R_k = log2(1 + gamma_k) in bit/s/Hz, shape (..., K)."""
     W = _check_W(W, problem)
-    _, _, total, interf = _powers(W, problem.H, problem.noise_var)
-    # log2(T/I) = log2(1 + gamma) without forming gamma (no overflow for huge SINR).
-    return np.log2(total) - np.log2(interf)
+    _, signal, _, interf = _powers(W, problem.H, problem.noise_var)
+    # log1p keeps full relative precision at low SINR, where log2(T) - log2(I) would
+    # subtract two nearly equal numbers (and finite differences would see only rounding).
+    return np.log1p(signal / interf) / _LN2
 
 
 def sum_rate(W, problem) -> np.ndarray:
@@ -188,7 +189,7 @@ def csbf_and_grad(W, problem):
     """
     W = _check_W(W, problem)
     H, A = problem.H, problem.A
-    S, _, total, interf = _powers(W, H, problem.noise_var)
+    S, signal, total, interf = _powers(W, H, problem.noise_var)
     K = S.shape[-1]
     # Step 2-3 of the module docstring: C[k, i] = s_ki (1/T_k - [i != k]/I_k) / ln 2.
     weight = np.broadcast_to((1.0 / total)[..., :, None], S.shape) - (
@@ -197,7 +198,7 @@ def csbf_and_grad(W, problem):
     G = H @ (S * weight / _LN2)
     AhW = np.conj(np.swapaxes(A, -1, -2)) @ W  # (..., N, K)
     G = G + problem.omega * (A @ AhW)  # step 4
-    rate = (np.log2(total) - np.log2(interf)).sum(axis=-1)
+    rate = (np.log1p(signal / interf) / _LN2).sum(axis=-1)
     gain = (AhW.real**2 + AhW.imag**2).sum(axis=(-2, -1))
     return rate + problem.omega * gain, G
 

@@ -10,9 +10,17 @@ Hypothesis profiles (chosen by the environment variable ``HYPOTHESIS_PROFILE``):
 
 import os
 
+import tempfile
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis writes failure patches under its home folder even without a database: keep
+# that out of the working tree.
+set_hypothesis_home_dir(os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+                        or os.path.join(tempfile.gettempdir(), "angd_np-hypothesis"))
 
 settings.register_profile(
     "ci",
