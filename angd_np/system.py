@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -128,6 +129,18 @@ class Problem:
         object.__setattr__(self, "noise_var", check_positive(self.noise_var, "noise_var"))
         object.__setattr__(self, "p_max", check_positive(self.p_max, "p_max"))
         object.__setattr__(self, "omega", check_positive(self.omega, "omega", allow_zero=True))
+
+    # -- derived arrays, computed once per problem (solvers evaluate f thousands of times) --
+    @cached_property
+    def H_conjT(self) -> np.ndarray:
+        """H^H as a contiguous array of shape (..., K, M): row k is h_k^H."""
+        return np.ascontiguousarray(np.conj(np.swapaxes(self.H, -1, -2)))
+
+    @cached_property
+    def omega_sensing_matrix(self) -> np.ndarray:
+        """omega A A^H of shape (M, M) or (..., M, M): the Hessian-like matrix of the sensing
+        term, so that omega * sum_n p(theta_n) = Re tr(W^H (omega A A^H) W)."""
+        return self.omega * (self.A @ np.conj(np.swapaxes(self.A, -1, -2)))
 
     @property
     def batch_shape(self) -> tuple:
