@@ -1,0 +1,24 @@
+"""A small autodiff-free neural toolkit in NumPy: ANGD's update networks (paper §V, §VI-4).
+
+Layers have ``forward(x)`` and ``backward(dy) -> dx`` (which overwrites ``grads``);
+``Sequential`` chains them over one flat parameter buffer; ``fcn`` and ``cnn`` build the
+paper's networks; ``Adam`` updates parameters in place; ``save``/``load`` use ``.npz``.
+
+Every parameter may carry a leading axis of B independent networks (``n_nets=B``), so B Monte
+Carlo trials step together in one NumPy call::
+
+    from angd_np import nn
+    net = nn.fcn(64, 128, n_nets=8, rng=0)        # 8 networks, 33,088 parameters each
+    opt = nn.Adam(net.flat_params, lr=1e-4, maximize=True)
+    y = net.forward(x)                             # x: (8, batch, 64) -> y: (8, batch, 64)
+    net.backward(dy)                               # dy = ∂f/∂y, same shape as y
+    opt.step(net.flat_grads)
+"""
+
+from .adam import Adam
+from .io import load, save
+from .layers import Conv1d, Dense, Flatten, Layer, ReLU
+from .model import Sequential, cnn, fcn
+
+__all__ = ["Layer", "Dense", "ReLU", "Conv1d", "Flatten", "Sequential", "fcn", "cnn", "Adam",
+           "save", "load"]
