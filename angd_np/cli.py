@@ -1,0 +1,280 @@
+"""The ``angd-np`` command (also ``python -m angd_np``): solve, figure, report, bench.
+
+Exit status: 0 done, 1 a missing optional dependency, 2 bad input (one line on stderr, no
+traceback), 130 interrupted (the message says how to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+FIGURE_NAMES = ("fig2", "fig3", "fig4", "tradeoff", "convergence", "runtime")
+SOLVE_METHODS = "zf,mmse,ccpa,angd-fcn,angd-cnn,pgd,adam,reference"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the default prints the whole usage first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _finite(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+_EPILOG_SOLVE = """examples:
+  angd-np solve                                   # one paper instance, every method
+  angd-np solve --preset balanced --methods zf,angd-fcn,angd-fcn-tuned --seed 3
+  angd-np solve --n-tx 10 --p-max-dbm 32 --iters 200 --json
+"""
+_EPILOG_FIGURE = """examples:
+  angd-np figure all                              # every figure, 100 trials, into results/
+  angd-np figure fig3 fig4 --trials 1000 --workers 2   # the paper's 10^3 trials
+  angd-np figure tradeoff --preset balanced --out results-balanced
+  angd-np figure fig3 --scheduler tcp://10.0.0.5:8786  # on a dask.distributed cluster
+
+Each figure is written to DIR/NAME/ (results.csv, summary.csv, meta.json, NAME.png, NAME.pdf).
+Running the same command again resumes an interrupted run; a larger --trials extends it; a
+different configuration in the same DIR is refused unless --fresh.
+"""
+_EPILOG_REPORT = """examples:
+  angd-np report                                  # reads results/*/, writes results/REPORT.md
+  angd-np report --out results-1000
+"""
+_EPILOG_BENCH = """examples:
+  angd-np bench --quick
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="angd-np", description=(
+        "ANGD for ISAC precoding (pure NumPy): solve instances, reproduce the paper's "
+        "figures, write the report, benchmark."))
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("solve", help="solve one instance with several methods, print a table",
+                       description="Draw one instance (trial 0 of --seed) and solve it with "
+                       "each method.", epilog=_EPILOG_SOLVE, formatter_class=fmt)
+    p.add_argument("--preset", default="paper", choices=("paper", "balanced"),
+                   help="scenario preset (default: paper)")
+    p.add_argument("--n-tx", type=_positive_int, help="antennas M (default: the preset's, 16)")
+    p.add_argument("--n-users", type=_positive_int, help="users K (default: 2)")
+    p.add_argument("--p-max-dbm", type=_finite, help="power budget in dBm (default: 30)")
+    p.add_argument("--omega", type=_finite, help="CSBF sensing weight (default: the preset's)")
+    p.add_argument("--methods", default=SOLVE_METHODS,
+                   help=f"comma-separated methods, '-tuned' for tuned ANGD (default: "
+                   f"{SOLVE_METHODS})")
+    p.add_argument("--iters", type=_positive_int, help="iterations T of gradient methods")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed (default: 0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser("figure", help="run (or resume) figures and plot them",
+                       description="Monte Carlo runs behind the paper's Figs. 2-4 and ours.",
+                       epilog=_EPILOG_FIGURE, formatter_class=fmt)
+    p.add_argument("names", nargs="+", metavar="NAME", choices=FIGURE_NAMES + ("all",),
+                   help=f"one or more of {', '.join(FIGURE_NAMES)}, or all")
+    p.add_argument("--trials", type=_positive_int, default=100,
+                   help="Monte Carlo trials per point (default: 100; the paper used 1000)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed (default: 0)")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="processes on this machine (default: 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask.distributed scheduler, e.g. tcp://host:8786 (needs angd_np[dist])")
+    p.add_argument("--preset", default="paper", choices=("paper", "balanced"),
+                   help="scenario preset (default: paper)")
+    p.add_argument("--methods", help="comma-separated methods (default: each figure's own)")
+    p.add_argument("--out", default="results", metavar="DIR",
+                   help="output folder (default: results)")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard results of a different configuration in DIR")
+    p.add_argument("--iters", type=_positive_int,
+                   help="iterations T of gradient methods (default: each solver's, 500)")
+    p.add_argument("--reference-trials", type=_positive_int, default=10, metavar="N",
+                   help="trials also solved by the slow reference solver, for the optimality "
+                   "gap (default: 10)")
+    p.add_argument("--chunk-size", type=_positive_int, default=25,
+                   help="trials solved as one batch and stored as one file (default: 25)")
+
+    p = sub.add_parser("report", help="write REPORT.md from stored results",
+                       description="Compare stored results with the paper's claims.",
+                       epilog=_EPILOG_REPORT, formatter_class=fmt)
+    p.add_argument("--out", default="results", metavar="DIR",
+                   help="folder holding the figure runs (default: results)")
+
+    p = sub.add_parser("bench", help="run the benchmarks", epilog=_EPILOG_BENCH,
+                       description="Time the kernels, solvers and figure runs.",
+                       formatter_class=fmt)
+    p.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    return parser
+
+
+def _version():
+    from . import __version__
+
+    return f"angd-np {__version__}"
+
+
+def _writable_dir(path) -> Path:
+    """Create ``path`` if needed and check that files can be written in it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".angd-np-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"out: cannot write to {str(path)!r} ({exc.strerror or exc})") from None
+    return path
+
+
+# -- commands ------------------------------------------------------------------------------------
+def _cmd_solve(args, stdout):
+    import numpy as np
+
+    from .experiments.configs import method_call, parse_methods
+    from .solvers import solve
+    from .system import Scenario, trial_generator
+
+    changes = {k: v for k, v in (("n_tx", args.n_tx), ("n_users", args.n_users),
+                                 ("p_max_dbm", args.p_max_dbm), ("omega", args.omega))
+               if v is not None}
+    scenario = Scenario.preset(args.preset, **changes)
+    if scenario.n_users > scenario.n_tx:
+        raise ValueError(f"n-users must be <= n-tx (K <= M), got K = {scenario.n_users} and "
+                         f"M = {scenario.n_tx}")
+    methods = parse_methods(args.methods)
+    problem = scenario.draw_trials(args.seed, [0])
+    results = []
+    for name in methods:
+        solver, options = method_call(name, args.iters)
+        res = solve(problem, solver, rng=[trial_generator(args.seed, 0, 1)], **options)
+        results.append({"method": name, "sum_rate": float(res.sum_rate[0]),
+                        "sensing": float(res.sensing[0]), "csbf": float(res.csbf[0]),
+                        "nit": int(res.nit[0]), "time_s": float(res.time_s[0]),
+                        "success": bool(np.all(res.success)), "message": res.message})
+    ref = next((r["csbf"] for r in results if r["method"] == "reference"), None)
+    for r in results:
+        r["gap"] = None if ref is None else (ref - r["csbf"]) / abs(ref)
+    if args.json:
+        import dataclasses
+
+        stdout.write(json.dumps({"scenario": dataclasses.asdict(scenario), "seed": args.seed,
+                                 "results": results}, indent=2) + "\n")
+        return 0
+    stdout.write(f"# preset {args.preset}: M = {scenario.n_tx}, K = {scenario.n_users}, "
+                 f"p_max = {scenario.p_max_dbm:g} dBm, omega = {scenario.omega:g}, "
+                 f"seed {args.seed}\n")
+    head = f"{'method':<16}{'sum rate':>10}{'sensing W':>12}{'CSBF':>14}{'gap':>10}" \
+           f"{'iters':>7}{'time s':>10}  ok"
+    stdout.write(head + "\n" + "-" * len(head) + "\n")
+    for r in results:
+        gap = "" if r["gap"] is None else f"{100 * r['gap']:.2f}%"
+        stdout.write(f"{r['method']:<16}{r['sum_rate']:>10.3f}{r['sensing']:>12.4g}"
+                     f"{r['csbf']:>14.6g}{gap:>10}{r['nit']:>7d}{r['time_s']:>10.4f}  "
+                     f"{'yes' if r['success'] else 'NO'}\n")
+    if ref is not None:
+        stdout.write("gap = (f_reference - f) / |f_reference|, f the CSBF\n")
+    return 0
+
+
+def _cmd_figure(args, stdout):
+    from .experiments import make_config, run_figures
+    from .experiments.runner import check_scheduler
+
+    names = list(dict.fromkeys(FIGURE_NAMES if "all" in args.names else args.names))
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
+    configs = [make_config(n, preset=args.preset, seed=args.seed, trials=args.trials,
+                           methods=args.methods, iters=args.iters, chunk_size=args.chunk_size,
+                           reference_trials=args.reference_trials)
+               for n in names]
+    out = _writable_dir(args.out)
+    try:
+        folders = run_figures(configs, out, workers=args.workers, scheduler=args.scheduler,
+                              fresh=args.fresh)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"angd-np: interrupted; finished chunks are saved in {out}. Run the "
+                         "same command again to resume.\n")
+        return 130
+    for name, folder in folders.items():
+        stdout.write(f"{name}: {folder}/{name}.png\n")
+    return 0
+
+
+def _cmd_report(args, stdout):
+    from .experiments.report import write_report
+
+    path = write_report(args.out)
+    stdout.write(f"{path}\n")
+    return 0
+
+
+def _cmd_bench(args, stdout):
+    from . import bench
+
+    return bench.run(quick=args.quick, stream=stdout)
+
+
+def main(argv=None, stdout=None) -> int:
+    """Run the command line; returns the exit status (0, 1, 2 or 130)."""
+    stdout = sys.stdout if stdout is None else stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    command = {"solve": _cmd_solve, "figure": _cmd_figure, "report": _cmd_report,
+               "bench": _cmd_bench}[args.command]
+    try:
+        return command(args, stdout)
+    except (ValueError, TypeError) as exc:
+        sys.stderr.write(f"angd-np {args.command}: error: {exc}\n")
+        return 2
+    except ImportError as exc:
+        sys.stderr.write(f"angd-np {args.command}: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("angd-np: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    raise SystemExit(main())

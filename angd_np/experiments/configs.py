@@ -1,0 +1,234 @@
+"""What each figure runs: its sweep (x-values), its methods and how many trials.
+
+A figure is a :class:`FigureSpec`. The runner turns a spec plus the user's choices (preset,
+seed, trials, methods, iterations) into a :class:`RunConfig`, whose :meth:`RunConfig.identity`
+is everything that changes a trial's numbers. Two runs with equal identities produce
+identical rows, which is what lets a folder be resumed and lets a changed configuration be
+refused.
+
+Sweeps (the paper's figures first, then ours)
+---------------------------------------------
+========== ============ ============================== ====================================
+figure     x            values                         other settings
+========== ============ ============================== ====================================
+fig2       M (n_tx)     16, 8                          beampattern on a 1-degree grid
+fig3       M (n_tx)     4, 6, ..., 16                  p_max = 30 dBm
+fig4       p_max (dBm)  20, 24, ..., 40                M = 10
+tradeoff   omega        0.3 ... 1e5 (log, 7 points)    M = 16; sum rate against sensing
+convergence M (n_tx)    16                             CSBF after each iteration
+runtime    M (n_tx)     4, 8, 16, 32                   time per instance
+========== ============ ============================== ====================================
+
+Trials: the paper's figures run ``--trials``; to keep ``figure all`` within its time budget
+``tradeoff`` and ``convergence`` run a quarter of it (their confidence bands show what that
+costs in precision) and ``runtime`` at most 10 (it measures time, not a mean outcome).
+``meta.json`` records the number each figure ran.
+
+Method names are the solver registry's (``angd_np.SOLVERS``) plus ``-tuned`` variants of
+ANGD, which call the same solver with ``preset="tuned"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+
+from .._validate import check_int
+from ..solvers import SOLVERS
+from ..system import PRESETS, Scenario
+
+__all__ = [
+    "FIGURES",
+    "FigureSpec",
+    "RunConfig",
+    "PAPER_METHODS",
+    "ALL_METHODS",
+    "method_call",
+    "parse_methods",
+    "make_config",
+]
+
+#: The methods the paper compares, and our tuned ANGD.
+PAPER_METHODS = ("zf", "mmse", "ccpa", "angd-fcn", "angd-cnn", "angd-fcn-tuned", "angd-cnn-tuned")
+#: Every method we can run.
+ALL_METHODS = PAPER_METHODS + ("pgd", "adam", "reference")
+#: Solvers that take ``iters`` (T, the number of gradient steps).
+ITERATIVE = ("pgd", "adam", "angd-fcn", "angd-cnn")
+#: Solvers that have a ``preset`` option (and so a ``-tuned`` variant).
+TUNABLE = ("angd-fcn", "angd-cnn")
+
+
+def method_call(name: str, iters: int | None = None) -> tuple[str, dict]:
+    """The registry solver and options behind a method name in the results.
+
+    >>> method_call("angd-fcn-tuned", iters=50)
+    ('angd-fcn', {'preset': 'tuned', 'iters': 50})
+    """
+    base, tuned = (name[: -len("-tuned")], True) if name.endswith("-tuned") else (name, False)
+    if base not in SOLVERS or (tuned and base not in TUNABLE):
+        accepted = list(SOLVERS) + [f"{m}-tuned" for m in TUNABLE]
+        raise ValueError(f"method must be one of {accepted}, got {name!r}")
+    options = {"preset": "tuned"} if tuned else {}
+    if iters is not None and base in ITERATIVE:
+        options["iters"] = int(iters)
+    return base, options
+
+
+def parse_methods(text) -> tuple[str, ...]:
+    """``"zf,mmse"`` or a sequence of names -> a validated tuple without duplicates."""
+    names = text.split(",") if isinstance(text, str) else list(text)
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise ValueError(f"methods must name at least one method, got {text!r}")
+    for name in names:
+        method_call(name)
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure's sweep.
+
+    Attributes
+    ----------
+    name : str
+    x_field : str
+        The :class:`~angd_np.Scenario` field the sweep changes (``"n_tx"``, ``"p_max_dbm"``,
+        ``"omega"``).
+    x_values : tuple
+        The sweep, in the field's unit.
+    x_label : str
+        Axis label of the plot.
+    methods : tuple of str
+        Default methods.
+    base : dict
+        Scenario fields fixed for this figure on top of the preset (e.g. M = 10 for fig4).
+    curves : str or None
+        ``"pattern"`` (beampattern per angle, fig2), ``"history"`` (CSBF per iteration) or None.
+    trial_fraction : float
+        Share of ``--trials`` this figure runs (our additions need fewer than the paper's).
+    trial_cap : int or None
+        At most this many trials whatever ``--trials`` says (runtime: a few suffice).
+    reference_cap : int or None
+        At most this many trials for the (slow) reference solver in this figure.
+    """
+
+    name: str
+    x_field: str
+    x_values: tuple
+    x_label: str
+    methods: tuple
+    base: dict = dataclasses.field(default_factory=dict)
+    curves: str | None = None
+    trial_fraction: float = 1.0
+    trial_cap: int | None = None
+    reference_cap: int | None = None
+    title: str = ""
+
+    def trials(self, requested: int) -> int:
+        """Trials this figure runs when the user asks for ``requested``."""
+        n = max(1, math.ceil(requested * self.trial_fraction))
+        return n if self.trial_cap is None else min(n, self.trial_cap)
+
+
+FIGURES = {
+    spec.name: spec
+    for spec in (
+        FigureSpec("fig2", "n_tx", (16, 8), "angle (deg)", PAPER_METHODS, curves="pattern",
+                   title="Beampattern (paper Fig. 2)"),
+        FigureSpec("fig3", "n_tx", (4, 6, 8, 10, 12, 14, 16), "number of antennas M",
+                   PAPER_METHODS + ("reference",), title="Sum rate vs M (paper Fig. 3)"),
+        FigureSpec("fig4", "p_max_dbm", tuple(float(p) for p in range(20, 41, 4)),
+                   "transmit power p_max (dBm)", PAPER_METHODS + ("reference",),
+                   base={"n_tx": 10}, title="Sum rate vs power, M = 10 (paper Fig. 4)"),
+        FigureSpec("tradeoff", "omega", (0.3, 3.0, 30.0, 300.0, 3e3, 1e4, 1e5),
+                   "sensing gain (W)", ALL_METHODS, trial_fraction=0.25,
+                   title="Sum rate against sensing gain as omega sweeps"),
+        FigureSpec("convergence", "n_tx", (16,), "iteration",
+                   ("angd-fcn", "angd-cnn", "angd-fcn-tuned", "angd-cnn-tuned", "pgd", "adam",
+                    "ccpa", "reference"), curves="history", trial_fraction=0.25,
+                   title="CSBF against iteration"),
+        FigureSpec("runtime", "n_tx", (4, 8, 16, 32), "number of antennas M", ALL_METHODS,
+                   trial_cap=10, reference_cap=2, title="Time per instance"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A figure run as the user asked for it.
+
+    ``trials`` and ``reference_trials`` are not part of :meth:`identity`: trial i's numbers
+    do not depend on how many trials there are, so raising them in the same folder extends a
+    run. The reference solver (a multi-start search, by far the slowest method) runs on the
+    first ``reference_trials`` trials only; the optimality gap is filled where it ran.
+    """
+
+    figure: str
+    preset: str = "paper"
+    seed: int = 0
+    trials: int = 100
+    methods: tuple = ()
+    iters: int | None = None
+    chunk_size: int = 25
+    reference_trials: int = 10
+
+    @property
+    def spec(self) -> FigureSpec:
+        return FIGURES[self.figure]
+
+    @property
+    def n_trials(self) -> int:
+        return self.spec.trials(self.trials)
+
+    def method_trials(self, method: str) -> int:
+        """Trials run by one method: all of them, except for the reference."""
+        if method != "reference":
+            return self.n_trials
+        cap = self.spec.reference_cap or self.reference_trials
+        return min(self.n_trials, self.reference_trials, cap)
+
+    def scenario(self, x) -> Scenario:
+        """The scenario at one x-value of the sweep."""
+        return Scenario.preset(self.preset, **{**self.spec.base, self.spec.x_field: x})
+
+    def calls(self) -> dict:
+        """method name -> (registry solver, options)."""
+        return {m: method_call(m, self.iters) for m in self.methods}
+
+    def identity(self) -> dict:
+        """Everything that decides a trial's numbers, as it reads back from meta.json."""
+        return json.loads(json.dumps({
+            "figure": self.figure,
+            "preset": self.preset,
+            "seed": self.seed,
+            "methods": {m: {"solver": s, "options": o} for m, (s, o) in self.calls().items()},
+            "x_field": self.spec.x_field,
+            "x_values": list(self.spec.x_values),
+            "scenarios": [dataclasses.asdict(self.scenario(x)) for x in self.spec.x_values],
+            "curves": self.spec.curves,
+            "chunk_size": self.chunk_size,
+        }))
+
+
+def make_config(figure, *, preset="paper", seed=0, trials=100, methods=None, iters=None,
+                chunk_size=25, reference_trials=10) -> RunConfig:
+    """Validate the user's choices and build a :class:`RunConfig`.
+
+    ``methods`` restricts the figure's default methods (or adds others, e.g. ``pgd``).
+    """
+    if figure not in FIGURES:
+        raise ValueError(f"figure must be one of {list(FIGURES)} or 'all', got {figure!r}")
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    seed = check_int(seed, "seed", minimum=0)
+    trials = check_int(trials, "trials", minimum=1)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    reference_trials = check_int(reference_trials, "reference_trials", minimum=1)
+    if iters is not None:
+        iters = check_int(iters, "iters", minimum=1)
+    methods = FIGURES[figure].methods if methods is None else parse_methods(methods)
+    return RunConfig(figure, preset, seed, trials, tuple(methods), iters, chunk_size,
+                     reference_trials)

@@ -1,0 +1,153 @@
+import json
+
+import numpy as np
+import pytest
+
+from angd_np.experiments import make_config, run_figures
+from angd_np.experiments.runner import check_scheduler, plan_tasks, run_chunk
+from angd_np.experiments.store import read_csv
+
+FAST = "zf,mmse"
+
+
+def _rows_without_time(path):
+    """results.csv as a list of tuples, without the columns whose names say time."""
+    rows = read_csv(path)
+    keep = [c for c in rows[0] if "time" not in c]
+    return [tuple(r[c] for c in keep) for r in rows]
+
+
+def _config(figure="fig3", **kw):
+    kw = {"trials": 5, "methods": FAST, "chunk_size": 2, **kw}
+    return make_config(figure, **kw)
+
+
+def test_figure_run_writes_every_documented_file_and_column(tmp_path):
+    configs = [_config("fig2"), _config("fig3"), _config("runtime"), _config("tradeoff")]
+    run_figures(configs, tmp_path)
+    for name in ("fig2", "fig3", "runtime", "tradeoff"):
+        folder = tmp_path / name
+        for file in ("results.csv", "summary.csv", "meta.json", f"{name}.png", f"{name}.pdf"):
+            assert (folder / file).stat().st_size > 0, (name, file)
+        results = read_csv(folder / "results.csv")
+        assert {"trial", "x", "method", "sum_rate", "sensing", "csbf", "time_s",
+                "gap"} <= set(results[0])
+        spec_x = make_config(name).spec.x_values
+        assert len(results) == len(spec_x) * 2 * min(5, make_config(name).spec.trials(5))
+        summary = read_csv(folder / "summary.csv")
+        for metric in ("sum_rate", "sensing", "csbf", "time_s"):
+            assert f"{metric}_mean" in summary[0] and f"{metric}_ci95" in summary[0]
+        meta = json.loads((folder / "meta.json").read_text())
+        assert meta["seed"] == 0 and meta["versions"]["numpy"] == np.__version__
+        assert meta["finished"] is not None
+    pattern = read_csv(tmp_path / "fig2" / "pattern.csv")
+    assert len(pattern) == 2 * 2 * 181  # x-values, methods, 1-degree grid over +-90
+
+
+def test_results_are_sorted_by_x_method_trial(tmp_path):
+    run_figures([_config("fig2")], tmp_path, plot=False)
+    rows = read_csv(tmp_path / "fig2" / "results.csv")
+    xs = [int(r["x"]) for r in rows]
+    assert xs == sorted(xs)
+    assert [r["method"] for r in rows[:10]] == ["zf"] * 5 + ["mmse"] * 5
+    assert [int(r["trial"]) for r in rows[:5]] == list(range(5))
+
+
+def test_resume_after_interrupt_gives_exactly_the_uninterrupted_rows(tmp_path):
+    config = _config(trials=6)
+    run_figures([config], tmp_path / "whole", plot=False)
+
+    seen = []
+
+    def interrupt_after_three(key):
+        seen.append(key)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_figures([config], tmp_path / "cut", plot=False, on_chunk=interrupt_after_three)
+    assert len(list((tmp_path / "cut" / "fig3" / "chunks").glob("*.csv"))) == 3
+    assert not (tmp_path / "cut" / "fig3" / "results.csv").exists()
+
+    recomputed = []
+    run_figures([config], tmp_path / "cut", plot=False, on_chunk=recomputed.append)
+    assert not set(recomputed) & set(seen)  # finished chunks are never recomputed
+    resumed = _rows_without_time(tmp_path / "cut" / "fig3" / "results.csv")
+    assert resumed == _rows_without_time(tmp_path / "whole" / "fig3" / "results.csv")
+    keys = [(r[0], r[1], r[2]) for r in resumed]
+    assert len(keys) == len(set(keys))
+
+
+def test_one_and_two_workers_give_identical_rows(tmp_path):
+    config = _config(trials=4)
+    run_figures([config], tmp_path / "w1", plot=False, workers=1)
+    run_figures([config], tmp_path / "w2", plot=False, workers=2)
+    assert (_rows_without_time(tmp_path / "w1" / "fig3" / "results.csv")
+            == _rows_without_time(tmp_path / "w2" / "fig3" / "results.csv"))
+
+
+def test_dask_local_cluster_gives_the_same_rows(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    config = _config("fig2", trials=3)
+    run_figures([config], tmp_path / "local", plot=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        run_figures([config], tmp_path / "dask", plot=False, scheduler=cluster.scheduler_address)
+    assert (_rows_without_time(tmp_path / "local" / "fig2" / "results.csv")
+            == _rows_without_time(tmp_path / "dask" / "fig2" / "results.csv"))
+
+
+def test_changed_configuration_is_refused_unless_fresh(tmp_path):
+    run_figures([_config()], tmp_path, plot=False)
+    with pytest.raises(ValueError, match="different configuration.*--fresh"):
+        run_figures([_config(seed=1)], tmp_path, plot=False)
+    run_figures([_config(seed=1)], tmp_path, plot=False, fresh=True)
+    assert json.loads((tmp_path / "fig3" / "meta.json").read_text())["seed"] == 1
+
+
+def test_more_trials_extend_a_run_without_recomputing(tmp_path):
+    run_figures([_config(trials=4)], tmp_path, plot=False)
+    computed = []
+    run_figures([_config(trials=6)], tmp_path, plot=False, on_chunk=computed.append)
+    assert computed and all(k.endswith("-000004-000006") for k in computed)
+    run_figures([_config(trials=6)], tmp_path / "direct", plot=False)
+    assert (_rows_without_time(tmp_path / "fig3" / "results.csv")
+            == _rows_without_time(tmp_path / "direct" / "fig3" / "results.csv"))
+
+
+def test_a_trial_does_not_depend_on_its_chunk():
+    tasks, _ = plan_tasks(_config(trials=4, chunk_size=4))
+    single, _ = plan_tasks(_config(trials=4, chunk_size=1))
+    whole = run_chunk(tasks[0])["rows"]
+    last = run_chunk(single[3])["rows"]
+    assert whole["trial"][3] == last["trial"][0] == 3
+    np.testing.assert_allclose(whole["sum_rate"][3], last["sum_rate"][0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://", "", "http://x y:1"])
+def test_malformed_scheduler_address_is_rejected(address):
+    with pytest.raises(ValueError, match="scheduler"):
+        check_scheduler(address)
+
+
+def test_iterative_methods_agree_across_workers_and_store_histories(tmp_path):
+    config = _config("convergence", trials=12, methods="pgd,angd-fcn,zf", iters=5)
+    run_figures([config], tmp_path / "w1", workers=1)
+    run_figures([config], tmp_path / "w2", workers=2, plot=False)
+    for name in ("results.csv", "history.csv"):
+        assert (_rows_without_time(tmp_path / "w1" / "convergence" / name)
+                == _rows_without_time(tmp_path / "w2" / "convergence" / name))
+    history = read_csv(tmp_path / "w1" / "convergence" / "history.csv")
+    assert {r["method"] for r in history} == {"pgd", "angd-fcn"}  # zf has no iterations
+    assert [int(r["iteration"]) for r in history if r["method"] == "pgd"] == [1, 2, 3, 4, 5]
+    assert (tmp_path / "w1" / "convergence" / "convergence.png").exists()
+
+
+def test_reference_runs_only_on_the_first_reference_trials():
+    config = make_config("fig3", trials=60, methods="zf,reference", reference_trials=10)
+    tasks, plan = plan_tasks(config)
+    ref = [t for t in tasks if t["method"] == "reference"]
+    zf = [t for t in tasks if t["method"] == "zf"]
+    assert {(t["start"], t["stop"]) for t in ref} == {(0, 10)}
+    assert max(t["stop"] for t in zf) == 60
+    assert len(plan) == 2 * len(config.spec.x_values)
