@@ -1,0 +1,205 @@
+r"""Closed-form precoders: zero forcing, MMSE (§VI-1, §VI-2) and the best single sensing beam.
+
+All three solve a whole batch (``problem.H`` of shape (..., M, K)) with batched linear algebra,
+no Python loop over instances, and use the full power budget: the optimum of (P1) lies on the
+sphere ``||W||_F^2 = p_max`` because every SINR and the beampattern gain grow with a common
+power scale, so a baseline that wasted power would be an unfair comparison.
+
+Zero forcing (§VI-1)
+--------------------
+:math:`W_{ZF} = c\, H (H^H H)^{-1}`, with one common factor c that sets
+:math:`\|W\|_F^2 = p_{max}`. Since :math:`H^H W_{ZF} = c I`, user k hears only its own
+stream: :math:`h_k^H w_i = 0` for :math:`i \ne k`. It needs :math:`M \ge K` (otherwise
+:math:`H^H H` is singular; ``numpy.linalg.inv`` would not always notice, so we check).
+
+MMSE (§VI-2)
+------------
+:math:`W_{MMSE} = c\, H (H^H H + \lambda I_K)^{-1}`, scaled the same way. The paper prints
+:math:`\lambda = \sigma^2`, which is what we use by default (``regularizer="paper"``) so the
+baseline is the paper's. That λ has the units of a channel gain times a power, so its effect
+changes with the unit of power and does not follow a ``p_max`` sweep. The textbook
+regularised ZF uses the scale-free :math:`\lambda = K\sigma^2/p_{max}` (the inverse SNR per
+user), available as ``regularizer="scaled"``. At the paper's numbers in watts (p_max = 1 W)
+the two differ only by the factor K and both are ~1e-11 against a Gram matrix of ~1e-6, so
+MMSE is practically ZF there, as the paper's Figs. 3-4 show.
+
+Best single sensing beam
+------------------------
+The sensing gain :math:`\omega\,\mathrm{tr}(W^H A A^H W)` alone is maximised by putting all
+power along u, the principal eigenvector of :math:`A A^H`: :math:`W = \sqrt{p_{max}}\, u
+c^T` with any unit vector c. Among those rank-one precoders the sum rate
+:math:`\sum_k \log_2\big((g_k + 1)/(g_k(1 - |c_k|^2) + 1)\big)`, with
+:math:`g_k = p_{max}|h_k^H u|^2/\sigma^2`, is convex in :math:`x_k = |c_k|^2` on the simplex,
+so its maximum is at a vertex: the whole beam goes to the single user with the largest
+:math:`|h_k^H u|` (the others get rate 0). :func:`sensing_beam` returns that precoder.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..objective import power
+from .result import Result
+
+__all__ = ["zf", "mmse", "sensing_beam", "zf_precoder", "mmse_precoder"]
+
+
+def _check_options(method, options, allowed=()):
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(
+            f"{method}() got unknown options {unknown}; accepted: {sorted(allowed) or 'none'}"
+        )
+
+
+def _check_users_fit(problem, method):
+    M, K = problem.n_tx, problem.n_users
+    if K > M:
+        raise ValueError(
+            f"{method} needs at least as many antennas as users (M >= K): problem has "
+            f"M = {M} antennas and K = {K} users, so H^H H (K x K) is singular"
+        )
+
+
+def _full_power(W, p_max):
+    """Scale each instance of W (..., M, K) by one common factor to ||W||_F^2 = p_max."""
+    return W * np.sqrt(p_max / power(W))[..., None, None]
+
+
+def _regularised_inverse_precoder(H, lam, method):
+    """H (H^H H + lam I)^{-1} for a batch H of shape (..., M, K); lam >= 0 (float)."""
+    K = H.shape[-1]
+    # A (numerically) rank-deficient H makes H^H H singular; solve() would not always raise,
+    # it can return huge garbage instead. Measure the rank directly.
+    sv = np.linalg.svd(H, compute_uv=False)  # (..., K), descending
+    if lam == 0.0 and np.any(sv[..., -1] <= 1e-12 * sv[..., 0]):
+        raise ValueError(f"{method}: H^H H is singular for some instance (channel columns "
+                         "linearly dependent); the precoder is undefined there")
+    gram = np.conj(np.swapaxes(H, -1, -2)) @ H + lam * np.eye(K)
+    # Solve the K x K system rather than invert it: same cost, better accuracy.
+    try:
+        X = np.linalg.solve(gram, np.broadcast_to(np.eye(K, dtype=H.dtype), gram.shape))
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"{method}: H^H H is singular for some instance (channels linearly dependent); "
+            "the precoder is undefined there"
+        ) from None
+    W = H @ X
+    if not np.all(np.isfinite(W)):
+        raise ValueError(f"{method}: H^H H is numerically singular for some instance")
+    return W
+
+
+def zf_precoder(problem) -> np.ndarray:
+    r"""The zero-forcing precoder :math:`W \propto H (H^H H)^{-1}` at full power (§VI-1).
+
+    Parameters
+    ----------
+    problem : Problem
+        H of shape (..., M, K) with M >= K.
+
+    Returns
+    -------
+    ndarray of complex128, shape (..., M, K), with ||W||_F^2 = p_max (watts) per instance.
+
+    Raises
+    ------
+    ValueError
+        If K > M or H^H H is singular.
+    """
+    _check_users_fit(problem, "zf")
+    return _full_power(_regularised_inverse_precoder(problem.H, 0.0, "zf"), problem.p_max)
+
+
+def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
+    r"""The MMSE precoder :math:`W \propto H (H^H H + \lambda I_K)^{-1}` at full power (§VI-2).
+
+    Parameters
+    ----------
+    problem : Problem
+        H of shape (..., M, K) with M >= K.
+    regularizer : {"paper", "scaled"} or float
+        ``"paper"`` (default): :math:`\lambda = \sigma^2` as printed in the paper.
+        ``"scaled"``: :math:`\lambda = K\sigma^2/p_{max}`, independent of the power unit.
+        A float >= 0 is used as λ directly (in the units of |h|^2, i.e. of H^H H).
+
+    Returns
+    -------
+    ndarray of complex128, shape (..., M, K), with ||W||_F^2 = p_max per instance.
+    """
+    _check_users_fit(problem, "mmse")
+    if isinstance(regularizer, str):
+        if regularizer == "paper":
+            lam = problem.noise_var
+        elif regularizer == "scaled":
+            lam = problem.n_users * problem.noise_var / problem.p_max
+        else:
+            raise ValueError(
+                f"regularizer must be 'paper', 'scaled' or a float >= 0, got {regularizer!r}"
+            )
+    else:
+        try:
+            lam = float(regularizer)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"regularizer must be 'paper', 'scaled' or a float >= 0, got {regularizer!r}"
+            ) from None
+        if not np.isfinite(lam) or lam < 0:
+            raise ValueError(f"regularizer must be a finite float >= 0, got {regularizer!r}")
+    return _full_power(_regularised_inverse_precoder(problem.H, lam, "mmse"), problem.p_max)
+
+
+def sensing_beam(problem) -> np.ndarray:
+    """The best rank-one precoder that maximises the sensing gain (see the module docstring).
+
+    All the power goes along u, the principal eigenvector of A A^H, in the column of the user
+    with the largest |h_k^H u|; the other columns are zero.
+
+    Parameters
+    ----------
+    problem : Problem
+        H of shape (..., M, K); A of shape (M, N) or (..., M, N).
+
+    Returns
+    -------
+    ndarray of complex128, shape (..., M, K), with ||W||_F^2 = p_max per instance.
+    """
+    A = problem.A
+    if problem.n_targets == 0:
+        raise ValueError("sensing_beam needs at least one target (A has N = 0 columns)")
+    B = A @ np.conj(np.swapaxes(A, -1, -2))  # (..., M, M), Hermitian PSD
+    _, vecs = np.linalg.eigh(B)  # ascending eigenvalues: the last column is principal
+    u = np.broadcast_to(vecs[..., :, -1], problem.batch_shape + (problem.n_tx,))
+    gain = np.abs(np.einsum("...mk,...m->...k", np.conj(problem.H), u))  # |h_k^H u|
+    best = np.argmax(gain, axis=-1)  # (...)
+    onehot = np.arange(problem.n_users) == best[..., None]  # (..., K)
+    return np.sqrt(problem.p_max) * u[..., :, None] * onehot[..., None, :]
+
+
+def zf(problem, *, rng=None, **options) -> Result:
+    """Solve every instance with zero forcing at full power (§VI-1). No options.
+
+    ``rng`` is accepted for a uniform solver signature and ignored (ZF is deterministic).
+    """
+    _check_options("zf", options)
+    t0 = time.perf_counter()
+    W = zf_precoder(problem)
+    return Result.from_W(problem, W, method="zf", time_s=time.perf_counter() - t0,
+                         message="closed form")
+
+
+def mmse(problem, *, rng=None, **options) -> Result:
+    """Solve every instance with the MMSE precoder at full power (§VI-2).
+
+    Options
+    -------
+    regularizer : {"paper", "scaled"} or float
+        See :func:`mmse_precoder`; default ``"paper"`` (λ = σ², as printed).
+    """
+    _check_options("mmse", options, ("regularizer",))
+    t0 = time.perf_counter()
+    W = mmse_precoder(problem, options.get("regularizer", "paper"))
+    return Result.from_W(problem, W, method="mmse", time_s=time.perf_counter() - t0,
+                         message="closed form")

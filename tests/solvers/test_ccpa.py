@@ -1,0 +1,105 @@
+"""CCPA (SDR + SCA with cvxpy): feasibility, bounds, agreement with the reference, failures."""
+
+import functools
+import sys
+
+import numpy as np
+import pytest
+
+import angd_np as an
+from angd_np import Scenario, csbf, power
+from angd_np.solvers.ccpa import ccpa
+from angd_np.solvers.linear import sensing_beam
+
+PRESETS = ("paper", "balanced")
+
+
+@functools.lru_cache(maxsize=None)
+def solved(preset, n_tx=8, n=6, seed=4):
+    """A small batch and its CCPA, ZF, MMSE and reference results (shared with the
+    reference tests, computed once per test session)."""
+    problem = Scenario.preset(preset, n_tx=n_tx).draw(n, seed)
+    out = {name: an.solve(problem, name, rng=seed) for name in ("ccpa", "zf", "mmse")}
+    out["reference"] = an.solve(problem, "reference", rng=seed)
+    out["beam"] = csbf(sensing_beam(problem), problem)
+    return problem, out
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_ccpa_returns_finite_feasible_full_power_precoders(preset):
+    problem, out = solved(preset)
+    r = out["ccpa"]
+    assert np.all(np.isfinite(r.W)) and r.success.all()
+    assert np.all(power(r.W) <= problem.p_max * (1 + 1e-9))
+    np.testing.assert_allclose(r.csbf, csbf(r.W, problem))
+    assert np.all(r.nit >= 1) and r.history.shape[:-1] == r.csbf.shape
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_ccpa_is_at_least_zf_and_the_best_single_beam(preset):
+    _, out = solved(preset)
+    f = out["ccpa"].csbf
+    assert np.all(f >= out["zf"].csbf) and np.all(f >= out["beam"])
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_relaxed_value_bounds_the_recovered_rank_one_value_up_to_solver_accuracy(preset):
+    _, out = solved(preset)
+    r = out["ccpa"]
+    # The SDPs are solved to ~1e-8 relative accuracy, hence the small slack.
+    assert np.all(r.extra["relaxed"] >= r.csbf - 1e-6 * np.abs(r.csbf))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_ccpa_agrees_with_the_reference_within_one_percent(preset):
+    _, out = solved(preset)
+    gap = out["reference"].gap(out["ccpa"].csbf)  # (f_ccpa - f_ref) / |f_ref|
+    assert np.all(np.abs(gap) <= 0.01), gap
+
+
+def test_an_instance_gets_the_same_result_alone_or_in_a_batch():
+    problem = Scenario.preset("balanced", n_tx=6).draw(3, 1)
+    streams = [np.random.default_rng(s) for s in (10, 11, 12)]
+    whole = ccpa(problem, rng=streams, randomizations=8)
+    alone = ccpa(problem[1:2], rng=[np.random.default_rng(11)], randomizations=8)
+    np.testing.assert_allclose(alone.W[0], whole.W[1], rtol=1e-9, atol=1e-12)
+
+
+def test_more_users_than_antennas_still_solves_from_the_sensing_beam():
+    problem = Scenario.preset("balanced", n_tx=2, n_users=3).draw(1, 0)
+    r = ccpa(problem, rng=0)
+    assert r.success.all() and power(r.W)[0] <= problem.p_max * (1 + 1e-9)
+    assert r.csbf[0] >= csbf(sensing_beam(problem), problem)[0]
+
+
+def test_a_forced_solver_failure_is_reported_and_never_returns_nan():
+    problem = Scenario.preset("balanced", n_tx=6).draw(2, 0)
+    # One interior-point iteration, no fallback: no convex step is ever accepted.
+    r = ccpa(problem, rng=0, solver_options={"max_iter": 1}, fallback=None)
+    assert not r.success.any()
+    assert "2 of 2 instance(s) failed" in r.message
+    assert np.all(np.isfinite(r.W)) and np.all(power(r.W) <= problem.p_max * (1 + 1e-9))
+    # The fallback (SCS) rescues the same failures.
+    rescued = ccpa(problem[:1], rng=0, solver_options={"max_iter": 1}, max_iters=2)
+    assert rescued.success.all() and rescued.nit[0] >= 1
+
+
+@pytest.mark.parametrize("options, error, match", [
+    ({"solver": "NO_SUCH_SOLVER"}, ValueError, "NO_SUCH_SOLVER"),
+    ({"fallback": "NOPE"}, ValueError, "fallback"),
+    ({"iters": 3}, TypeError, "iters"),
+    ({"init": "random"}, ValueError, "init"),
+    ({"tol": -1.0}, ValueError, "tol"),
+    ({"solver_options": 3}, TypeError, "solver_options"),
+])
+def test_bad_options_raise_errors_naming_them(options, error, match):
+    problem = Scenario(n_tx=4).draw(1, 0)
+    with pytest.raises(error, match=match):
+        ccpa(problem, **options)
+
+
+def test_missing_cvxpy_raises_import_error_naming_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cvxpy", None)  # makes `import cvxpy` fail
+    problem = Scenario(n_tx=4).draw(1, 0)
+    with pytest.raises(ImportError, match=r"angd_np\[cvx\]"):
+        an.solve(problem, "ccpa")
