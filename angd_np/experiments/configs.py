@@ -173,7 +173,7 @@ class RunConfig:
     methods: tuple = ()
     iters: int | None = None
     chunk_size: int = 25
-    reference_trials: int = 10
+    reference_trials: int = 100
 
     @property
     def spec(self) -> FigureSpec:
@@ -214,7 +214,7 @@ class RunConfig:
 
 
 def make_config(figure, *, preset="paper", seed=0, trials=100, methods=None, iters=None,
-                chunk_size=25, reference_trials=10) -> RunConfig:
+                chunk_size=25, reference_trials=100) -> RunConfig:
     """Validate the user's choices and build a :class:`RunConfig`.
 
     ``methods`` restricts the figure's default methods (or adds others, e.g. ``pgd``).

@@ -228,16 +228,26 @@ class Store:
 
     @staticmethod
     def _add_gaps(data) -> None:
-        """gap = (f_ref - f) / |f_ref| per trial where the reference solved the same trial."""
+        """gap = (f_best - f) / |f_best| per trial where the reference solved the same trial.
+
+        f_best is the best-known optimum of that trial: the reference solver's value, or any
+        other method's if one did better (a multi-start local search can miss a narrow optimum
+        that CCPA finds; the best known is then CCPA's, and no gap is ever negative).
+        """
+        best = {}  # x -> {trial: f_best}
+        for (x, method), cols in data.items():
+            if method == "reference":
+                best[x] = dict(zip(cols["trial"].tolist(), cols["csbf"].tolist(), strict=True))
         for (x, _method), cols in data.items():
-            ref = data.get((x, "reference"))
-            gap = np.full(len(cols["trial"]), np.nan)
-            if ref is not None:
-                f_ref = dict(zip(ref["trial"].tolist(), ref["csbf"].tolist(), strict=True))
-                for i, t in enumerate(cols["trial"].tolist()):
-                    if t in f_ref:
-                        gap[i] = (f_ref[t] - cols["csbf"][i]) / abs(f_ref[t])
-            cols["gap"] = gap
+            if x in best:
+                for t, f in zip(cols["trial"].tolist(), cols["csbf"].tolist(), strict=True):
+                    if t in best[x] and f > best[x][t]:
+                        best[x][t] = f
+        for (x, _method), cols in data.items():
+            f_best = best.get(x, {})
+            cols["gap"] = np.array([(f_best[t] - f) / abs(f_best[t]) if t in f_best else np.nan
+                                    for t, f in zip(cols["trial"].tolist(),
+                                                    cols["csbf"].tolist(), strict=True)])
 
     def _write_summary(self, data) -> None:
         header = ["x", "method", "n"] + [f"{m}_{s}" for m in METRICS for s in ("mean", "ci95")]
