@@ -13,8 +13,8 @@ step is taken along m̂ with one adaptive scale per complex entry.
 How it is made fast. The cost of a step is a handful of passes over every parameter, so the
 code minimises passes and allocations:
 
-- Everything is in place (``np.multiply(..., out=)``) into moments and ONE workspace array
-  allocated at construction: no temporaries per step.
+- Everything is in place (``np.multiply(..., out=)``) into the moments and ONE workspace
+  array (three for complex parameters) allocated at construction: no temporaries per step.
 - The moments are stored as M = m / (1 - β1) and V = v / (1 - β2); then the updates are
   ``M *= β1; M += g`` and ``V *= β2; V += g²`` (the (1 - β) factors move into two scalars),
   and the bias corrections and the learning rate fold into two more scalars::
@@ -42,8 +42,8 @@ __all__ = ["Adam"]
 
 #: Default chunk length (entries). p, g, M, V and the workspace of one chunk (5 × 512 KiB)
 #: stay in the L3 cache between the 10 passes. Measured on a 2-core AMD EPYC (512 KiB L2,
-#: 32 MiB L3): 32-128 Ki entries are equally good, 4 Ki is worse (per-call overhead), and
-#: unchunked Adam is ~30% slower once the state outgrows the L3 (B >= 64 FCNs of 33k).
+#: 32 MiB L3): 32-128 Ki entries are about equally good, 4 Ki is worse (per-call overhead),
+#: and unchunked Adam is 10-30% slower once the state outgrows the L3 (B >= 64 FCNs of 33k).
 DEFAULT_CHUNK = 1 << 16
 
 
