@@ -1,0 +1,212 @@
+"""Plumbing shared by the iterative solvers (``pgd``, ``adam``, ``angd-fcn``, ``angd-cnn``).
+
+Batch handling, per-instance random streams, the initial precoder, option checks and the
+"best W seen" bookkeeping of Algorithm 1 line 10. The maths of each solver lives in its own
+module; this one only makes the solvers share behaviour, so that a comparison between them
+isolates the update rule:
+
+- every solver flattens the batch to ``n`` instances and gives instance i two random streams
+  derived from its own generator only (stream 0: the initial W, stream 1: the network), so
+  ``pgd``, ``adam`` and ANGD start from the same W for the same seed, and an instance's result
+  never depends on the batch it is solved in;
+- every solver keeps the best iterate (counting W_0) and stops an instance early only under
+  the same rule (``tol``/``patience``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._validate import as_generators, check_complex_array, check_int, check_positive
+from ..objective import power
+from ..system import Problem
+
+__all__ = [
+    "flatten_problem",
+    "instance_streams",
+    "initial_W",
+    "check_unknown",
+    "check_choice",
+    "check_iters",
+    "check_tol",
+    "BestTracker",
+    "unflatten",
+]
+
+INITS = ("random", "zf")
+
+
+def flatten_problem(problem) -> Problem:
+    """The problem with its batch axes merged into one: H of shape (n, M, K)."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be an angd_np.Problem, got {type(problem).__name__}")
+    n, (M, K) = problem.n_instances, problem.H.shape[-2:]
+    if problem.H.ndim == 3 and problem.A.ndim == 2:
+        return problem
+    A = problem.A
+    if A.ndim > 2:
+        A = np.broadcast_to(A, problem.batch_shape + A.shape[-2:]).reshape(n, M, -1)
+    angles = problem.user_angles_rad
+    if angles is not None and angles.ndim > 1:
+        angles = angles.reshape(n, -1)
+    return problem.with_(H=problem.H.reshape(n, M, K), A=A, user_angles_rad=angles)
+
+
+def unflatten(x, batch_shape):
+    """Reshape an array with leading axis n back to the problem's batch shape."""
+    return None if x is None else x.reshape(tuple(batch_shape) + x.shape[1:])
+
+
+def instance_streams(rng, n: int):
+    """Two independent generators per instance: (W init, network init), from ``rng`` only.
+
+    ``rng`` is a Generator, int seed, None or a sequence of n of them (one per instance, as
+    the Monte Carlo runner passes). Instance i's streams depend only on its own generator.
+    """
+    gens = as_generators(rng, n)
+    return [tuple(g.spawn(2)) for g in gens]
+
+
+def initial_W(init, problem: Problem, streams) -> np.ndarray:
+    """W_0 of shape (n, M, K), feasible (Tr(W W^H) <= p_max) for every instance.
+
+    Parameters
+    ----------
+    init : {"random", "zf"} or array_like of complex, shape (M, K) or (n, M, K)
+        "random": CN(0, 1) entries scaled to full power, from each instance's stream 0;
+        "zf": the zero-forcing precoder at full power (needs M >= K); an array is used as
+        given, projected onto the power ball if it exceeds p_max.
+    problem : Problem
+        Flattened (H of shape (n, M, K)).
+    streams : list of (Generator, Generator)
+        From :func:`instance_streams`.
+    """
+    n, M, K = problem.H.shape
+    if isinstance(init, str):
+        if init == "random":
+            W = np.empty((n, M, K), dtype=np.complex128)
+            for i, (g, _) in enumerate(streams):
+                z = g.standard_normal((M, K, 2))
+                W[i] = z[..., 0] + 1j * z[..., 1]
+            return W * np.sqrt(problem.p_max / power(W))[:, None, None]
+        if init == "zf":
+            from .linear import zf_precoder
+
+            return zf_precoder(problem)
+        raise ValueError(f"init must be one of {list(INITS)} or an array of shape (M, K) or "
+                         f"(n, M, K) = (..., {M}, {K}), got {init!r}")
+    W = check_complex_array(init, "init", min_ndim=2)
+    if W.shape[-2:] != (M, K) or W.ndim > 3 or (W.ndim == 3 and W.shape[0] != n):
+        raise ValueError(f"init must have shape ({M}, {K}) or ({n}, {M}, {K}) like the "
+                         f"problem's H (batch flattened), got shape {W.shape}")
+    W = np.array(np.broadcast_to(W, (n, M, K)))
+    pw = power(W)
+    if np.any(pw == 0):
+        raise ValueError("init must not be all zeros for any instance: W = 0 is a "
+                         "stationary point of the CSBF (zero gradient)")
+    scale = np.where(pw > problem.p_max, np.sqrt(problem.p_max / pw), 1.0)
+    return W * scale[:, None, None]
+
+
+def check_unknown(method: str, options: dict, allowed) -> None:
+    """TypeError naming unknown options and listing the accepted ones."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"{method}() got unknown options {unknown}; accepted: {sorted(allowed)}")
+
+
+def check_choice(value, name: str, choices):
+    """``value`` must be one of ``choices`` (strings)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_iters(iters) -> int:
+    return check_int(iters, "iters", minimum=1)
+
+
+def check_tol(tol, patience):
+    """``tol`` None (never stop early) or >= 0; ``patience`` an int >= 1."""
+    if tol is not None:
+        tol = check_positive(tol, "tol", allow_zero=True)
+    return tol, check_int(patience, "patience", minimum=1)
+
+
+def check_real(value, name, *, allow_zero=False):
+    """A finite number > 0 (or >= 0), as float; a clearer error than float() would give."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    return check_positive(value, name, allow_zero=allow_zero)
+
+
+class BestTracker:
+    """The best iterate per instance (Algorithm 1 line 10), the history and early stopping.
+
+    Parameters
+    ----------
+    W0 : ndarray of complex128, shape (n, M, K)
+        The starting point; it counts as "seen", so a solver never returns worse than W_0.
+    f0 : ndarray of float64, shape (n,)
+    iters : int
+        T, the length of the history.
+    tol, patience : float or None, int
+        An instance stops after ``patience`` iterations without its best f rising by more
+        than ``tol * |best f|`` (``tol=None``: run all T iterations, as the paper does).
+
+    Attributes
+    ----------
+    W : (n, M, K) best W; f : (n,) its CSBF; history : (n, T) f(W_{t+1}), NaN after a stop;
+    nit : (n,) iterations run; active : (n,) bool, instances still iterating.
+    """
+
+    def __init__(self, W0, f0, iters, tol=None, patience=50):
+        n = W0.shape[0]
+        self.W = np.array(W0, dtype=np.complex128)
+        self.f = np.array(f0, dtype=np.float64)
+        self.history = np.full((n, iters), np.nan)
+        self.nit = np.zeros(n, dtype=np.int64)
+        self.active = np.ones(n, dtype=bool)
+        self.tol, self.patience = tol, patience
+        self._ref = self.f.copy()  # best f at the last significant improvement
+        self._since = np.zeros(n, dtype=np.int64)
+        self._all_active = True
+
+    def deactivate(self, which):
+        """Stop the instances where ``which`` (n,) is True (e.g. diverged ones)."""
+        self.active &= ~which
+        self._all_active = bool(self.active.all())
+
+    def update(self, t: int, V, f) -> bool:
+        """Record iterate ``V`` (n, M, K) with values ``f`` (n,) at iteration t (0-based).
+
+        Only active instances are recorded. Returns True while some instance is active.
+        """
+        act = self.active
+        if self.tol is None and self._all_active:  # the common case, without fancy indexing
+            self.history[:, t] = f
+            self.nit[:] = t + 1
+            better = f > self.f
+        else:
+            self.history[act, t] = f[act]
+            self.nit[act] = t + 1
+            better = act & (f > self.f)
+        np.copyto(self.W, V, where=better[:, None, None])
+        np.copyto(self.f, f, where=better)
+        if self.tol is not None:
+            gained = act & (self.f > self._ref + self.tol * np.abs(self._ref))
+            np.copyto(self._ref, self.f, where=gained)
+            self._since = np.where(gained, 0, self._since + 1)
+            self.active = act & (self._since < self.patience)
+            self._all_active = bool(self.active.all())
+        return bool(self.active.any())
+
+    def message(self, iters: int) -> str:
+        stopped = int(np.count_nonzero(self.nit < iters))
+        if self.tol is None or stopped == 0:
+            return f"ran {iters} iterations; returned the best iterate seen"
+        return (f"{stopped} of {self.nit.size} instances stopped early (best f gained less than "
+                f"tol = {self.tol:g} relative in {self.patience} iterations); returned the best "
+                "iterate seen")

@@ -1,0 +1,242 @@
+r"""One ANGD iteration for a chunk of instances, and the loop over T iterations.
+
+The iteration (eq. 9 with the step size of Algorithm 1 line 4, the projection of eq. 11,
+then eq. 10), for each of the C instances of a chunk, each with its own network
+:math:`\Phi_\varphi`:
+
+.. math::
+
+    x_t = \mathrm{vec}(G_t) / \nu_t, \qquad
+    U = W_t + s_t\, \Phi_\varphi(x_t), \qquad
+    W_{t+1} = V = P(U), \qquad
+    \varphi \leftarrow \mathrm{Adam}(\varphi, \nabla_\varphi f(W_{t+1}))
+
+with :math:`G_t = \partial f/\partial W^*` at :math:`W_t`, :math:`\nu_t` the input scale (1
+for the paper's raw gradient, or :math:`\|G_t\|_F/\sqrt{2MK}` for unit-RMS inputs) and
+:math:`s_t = \eta_W \cdot` the output scale. The network's real output y of size 2MK is read
+as the real parts (first MK entries) and imaginary parts (last MK) of an M×K complex array,
+row-major, the layout in which the input carries the gradient.
+
+The gradient for φ (exact, checked by finite differences in the tests)
+---------------------------------------------------------------------
+Only φ varies: :math:`W_t`, :math:`x_t` and :math:`s_t` are held fixed, as the paper's
+back-propagation does (the input :math:`\nabla f(W_t)` is data, not a function of φ).
+Let :math:`G_V = \partial f/\partial V^*` at :math:`V = W_{t+1}` (the same
+``csbf_and_grad`` call that yields the next input), and
+:math:`G_U = \partial f/\partial U^*` from the backward pass of the projection
+(``project_power_backward``: :math:`c\,(G_V - \mathrm{Re}\langle U, G_V\rangle U/\|U\|^2)`
+when the projection is active, :math:`G_V` otherwise). Since
+:math:`df = 2\,\mathrm{Re}\sum \overline{G_U}\, dU` and :math:`dU = s_t\,(dy_{re} + j\,
+dy_{im})`,
+
+.. math::
+
+    \partial f / \partial y_{re} = 2 s_t\, \mathrm{Re}\, G_U, \qquad
+    \partial f / \partial y_{im} = 2 s_t\, \mathrm{Im}\, G_U,
+
+the real gradient of f with respect to the network's output. ``Sequential.backward`` carries
+it to every parameter, and Adam with ``maximize=True`` ascends f.
+
+One ``csbf_and_grad`` per iteration: f(W_{t+1}) and G_{t+1} serve both the φ-update of step t
+and the input of step t + 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import nn
+from ..objective import csbf_and_grad
+from ._angd_common import BestTracker
+
+__all__ = ["build_networks", "Stepper", "run_chunk"]
+
+
+def build_networks(network, M, K, net_streams, *, hidden=128, channels=16, kernel_size=3,
+                   net_init="he", zero_last=False):
+    """One network per instance, stacked as ``n_nets = C`` (no leading axis when C = 1).
+
+    Network i is initialised from ``net_streams[i]`` alone (built as a single network and
+    copied in), so it is the same whatever chunk it lands in. ``zero_last`` zeroes the output
+    layer, so the first update is W_0 itself and the network learns its step from rest
+    instead of first unlearning a random one.
+    """
+    C = len(net_streams)
+    d = 2 * M * K
+
+    def make(n_nets, rng):
+        if network == "fcn":
+            return nn.fcn(d, hidden, n_nets=n_nets, rng=rng, init=net_init)
+        return nn.cnn(M * K, n_nets=n_nets, rng=rng, init=net_init, channels=channels,
+                      kernel_size=kernel_size)
+
+    if C == 1:
+        net = make(1, net_streams[0])
+    else:
+        net = make(C, 0)  # parameters overwritten below
+        for i, stream in enumerate(net_streams):
+            single = make(1, stream)
+            for p, q in zip(net.params, single.params, strict=True):
+                p[i] = q
+    if zero_last:
+        for p in net.params[-2:]:  # weight and bias of the output Dense layer
+            p[...] = 0.0
+    return net
+
+
+class Stepper:
+    """Proposes W_{t+1} for a chunk and back-propagates f(W_{t+1}) into its networks.
+
+    Parameters
+    ----------
+    net : nn.Sequential
+        C networks (``n_nets = C``, or a single one when C = 1).
+    problem : Problem
+        The chunk's C instances, H of shape (C, M, K).
+    network : {"fcn", "cnn"}
+        Input layout: (C, 1, 2MK) for the FCN, (C, 1, 2, MK) (channels Re, Im) for the CNN.
+    eta_w : float
+        Step size η_W.
+    input_scale : {"raw", "rms"}
+    output_scale : {"none", "power", "w"} or float
+        Multiplier of the network output: 1, sqrt(p_max / MK) (an output of unit RMS is a
+        full-power step), ||W_t||_F / sqrt(MK), or the given number.
+    """
+
+    def __init__(self, net, problem, network, eta_w, input_scale, output_scale):
+        C, M, K = problem.H.shape
+        self.net, self.problem = net, problem
+        self.eta_w, self.input_scale, self.output_scale = eta_w, input_scale, output_scale
+        self._mk = M * K
+        # Real and imaginary parts of G_t, laid out as the network reads them.
+        self._x = np.empty((C, 2, M * K))
+        lead = (C,) if C > 1 else ()
+        in_shape = (1, 2 * M * K) if network == "fcn" else (1, 2, M * K)
+        self._x_net = self._x.reshape(lead + in_shape)
+        self._dy = np.empty((C, 2, M, K))
+        self._dy_net = self._dy.reshape(lead + (1, 2 * M * K))
+        if isinstance(output_scale, str):
+            fixed = {"none": 1.0, "power": np.sqrt(problem.p_max / self._mk)}.get(output_scale)
+        else:
+            fixed = float(output_scale)
+        self._fixed_scale = None if fixed is None else eta_w * fixed
+
+    def propose(self, W, G):
+        """V = W_{t+1} = P(W + s Φ(x)) for W, G of shape (C, M, K); caches what backprop needs.
+
+        Returns V (C, M, K), f(V) (C,) and G_V = ∂f/∂V* (C, M, K).
+        """
+        C = W.shape[0]
+        x = self._x
+        x[:, 0] = G.real.reshape(C, -1)
+        x[:, 1] = G.imag.reshape(C, -1)
+        if self.input_scale == "rms":
+            norm = np.sqrt(_sqnorm(x) / (2 * self._mk))
+            x /= np.where(norm > 0, norm, 1.0)[:, None, None]
+        y = self.net.forward(self._x_net).reshape(C, 2, *W.shape[1:])
+        if self._fixed_scale is None:  # "w": ||W_t|| / sqrt(MK), per instance
+            s = ((self.eta_w / np.sqrt(self._mk)) * np.sqrt(_sqnorm(W)))[:, None, None]
+        else:
+            s = self._fixed_scale
+        U = y[:, 1] * 1j
+        U += y[:, 0]
+        U *= s
+        U += W
+        pw = _sqnorm(U)
+        p_max = self.problem.p_max
+        scaled = pw > p_max
+        c = np.where(scaled, np.sqrt(p_max / np.where(scaled, pw, p_max)), 1.0)
+        V = U * c[:, None, None]
+        f, GV = csbf_and_grad(V, self.problem)
+        self._cache = (U, pw, c, scaled, s)
+        return V, f, GV
+
+    def backprop(self, GV, failed=None):
+        """Fill ``net.grads`` with ∇_φ f(W_{t+1}) given G_V = ∂f/∂V* of shape (C, M, K).
+
+        ``failed`` (C,) bool marks diverged instances, whose networks get a zero gradient.
+        """
+        U, pw, c, scaled, s = self._cache
+        # Backward of the projection (objective.project_power_backward, inlined to reuse
+        # ||U||² and c): G_U = c (G_V - Re<U, G_V> U / ||U||²) where the projection acted.
+        radial = np.where(scaled, _redot(U, GV) / np.where(scaled, pw, 1.0), 0.0)
+        GU = GV - radial[:, None, None] * U
+        # ∂f/∂y = 2 s [Re G_U, Im G_U] (module docstring), with the factor c of G_U.
+        scale = 2.0 * s * c[:, None, None]
+        dy = self._dy
+        np.multiply(GU.real, scale, out=dy[:, 0])
+        np.multiply(GU.imag, scale, out=dy[:, 1])
+        if failed is not None:
+            dy[failed] = 0.0
+        self.net.backward(self._dy_net)
+
+
+def _sqnorm(a):
+    """Squared Frobenius norm of each instance of a real or complex array (C, ...) -> (C,)."""
+    r = a.view(np.float64).reshape(a.shape[0], -1) if a.dtype == np.complex128 else \
+        a.reshape(a.shape[0], -1)
+    return np.einsum("ij,ij->i", r, r)
+
+
+def _redot(a, b):
+    """Re<a, b> = Re sum(conj(a) b) per instance of complex arrays (C, ...) -> (C,)."""
+    n = a.shape[0]
+    return np.einsum("ij,ij->i", a.view(np.float64).reshape(n, -1),
+                     b.view(np.float64).reshape(n, -1))
+
+
+def run_chunk(problem, W0, net_streams, cfg, iters, tol, patience):
+    """Run ANGD on the C instances of ``problem`` (a chunk) for up to ``iters`` iterations.
+
+    Parameters
+    ----------
+    problem : Problem
+        H of shape (C, M, K).
+    W0 : ndarray of complex128, shape (C, M, K)
+        Feasible starting points.
+    net_streams : list of C Generators
+        Network initialisation stream of each instance.
+    cfg : dict
+        Resolved options: network, hidden, channels, kernel_size, net_init, eta_w, eta_phi,
+        betas, input_scale, output_scale.
+    iters, tol, patience
+        As for ``BestTracker``.
+
+    Returns
+    -------
+    tracker : BestTracker
+        Best W, its f, history and iteration counts of the chunk.
+    failed : ndarray of bool, shape (C,)
+        Instances stopped because a value became non-finite.
+    """
+    _, M, K = problem.H.shape
+    net = build_networks(cfg["network"], M, K, net_streams, hidden=cfg["hidden"],
+                         channels=cfg["channels"], kernel_size=cfg["kernel_size"],
+                         net_init=cfg["net_init"], zero_last=cfg["zero_last"])
+    opt = nn.Adam(net.flat_params, lr=cfg["eta_phi"], betas=cfg["betas"], maximize=True,
+                  check_finite=False)
+    stepper = Stepper(net, problem, cfg["network"], cfg["eta_w"], cfg["input_scale"],
+                      cfg["output_scale"])
+    W = np.array(W0, dtype=np.complex128)
+    f, G = csbf_and_grad(W, problem)
+    tracker = BestTracker(W, f, iters, tol, patience)
+    failed = np.zeros(W.shape[0], dtype=bool)
+    for t in range(iters):
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
+            V, f, G = stepper.propose(W, G)
+        finite = np.isfinite(f)
+        if not finite.all():
+            # A diverged instance is stopped; keep its numbers finite so the chunk's other
+            # networks (which share NumPy calls, not values) carry on undisturbed.
+            failed |= ~finite
+            tracker.deactivate(~finite)
+            V[~finite] = tracker.W[~finite]
+            G[~finite] = 0.0
+            f = np.where(finite, f, -np.inf)
+        with np.errstate(over="ignore", invalid="ignore"):
+            stepper.backprop(G, failed if failed.any() else None)
+        opt.step(net.flat_grads)
+        if not tracker.update(t, V, f):
+            break
+        W = V
+    return tracker, failed

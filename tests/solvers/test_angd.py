@@ -1,0 +1,246 @@
+"""ANGD (Algorithm 1): the exact φ-gradient, feasibility, best iterate, determinism, batches."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import angd_np as an
+from angd_np import Problem, Scenario, csbf, csbf_and_grad, power, ula_steering
+from angd_np.solvers import _angd_common
+from angd_np.solvers._angd_step import Stepper, build_networks
+from angd_np.solvers.angd import PRESETS, angd_cnn, angd_fcn
+
+
+def _unit_problem(rng, n, M, K, omega=0.5, p_max=1.0):
+    """Instances at unit scale, so rate and sensing both matter and differences are exact-ish."""
+    H = (rng.standard_normal((n, M, K)) + 1j * rng.standard_normal((n, M, K))) / np.sqrt(2)
+    A = ula_steering(np.deg2rad([-40.0, 10.0, 50.0]), M)
+    return Problem(H=H, A=A, noise_var=0.1, p_max=p_max, omega=omega)
+
+
+def _stepper_case(rng, network, active, output_scale, input_scale, n=2, M=3, K=2):
+    problem = _unit_problem(rng, n, M, K)
+    streams = [np.random.default_rng(s) for s in rng.integers(0, 2**32, n)]
+    net = build_networks(network, M, K, streams, hidden=4, channels=2, net_init="torch")
+    # Inside the ball with a tiny step (projection inactive), or at full power with a step
+    # that leaves the ball (active).
+    W = (rng.standard_normal((n, M, K)) + 1j * rng.standard_normal((n, M, K)))
+    W *= np.sqrt((1.0 if active else 0.1) * problem.p_max / power(W))[:, None, None]
+    eta_w = 50.0 if active else 1e-3
+    stepper = Stepper(net, problem, network, eta_w, input_scale, output_scale)
+    _, G = csbf_and_grad(W, problem)
+    return stepper, net, W, G
+
+
+@pytest.mark.parametrize("network", ["fcn", "cnn"])
+@pytest.mark.parametrize("active", [True, False], ids=["projection-active", "inside-ball"])
+@pytest.mark.parametrize("output_scale,input_scale", [(3.0, "raw"), ("w", "rms")])
+def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, active,
+                                                              output_scale, input_scale):
+    stepper, net, W, G = _stepper_case(rng, network, active, output_scale, input_scale)
+    V, f, GV = stepper.propose(W, G)
+    scaled = stepper._cache[3]
+    assert scaled.all() if active else not scaled.any()
+    stepper.backprop(GV)
+    analytic = [g.copy() for g in net.grads]
+    h = 1e-6
+    for p, g in zip(net.params, analytic, strict=True):
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + h
+            f_plus = stepper.propose(W, G)[1].sum()
+            p[idx] = old - h
+            f_minus = stepper.propose(W, G)[1].sum()
+            p[idx] = old
+            fd = (f_plus - f_minus) / (2 * h)
+            assert fd == pytest.approx(g[idx], rel=1e-5, abs=1e-7 * (1 + abs(f).max()))
+
+
+def test_phi_gradient_is_exact_at_the_papers_scales(rng):
+    """Paper units (noise 1e-11 W, omega 1e4): the gradient is still exact, relatively."""
+    problem = Scenario.preset("paper").draw(1, rng=rng)
+    net = build_networks("fcn", 16, 2, [np.random.default_rng(1)], hidden=3, net_init="torch")
+    W = an.solve(problem, "zf").W * np.sqrt(0.9)
+    stepper = Stepper(net, problem, "fcn", 1.0, "rms", 0.05)
+    _, G = csbf_and_grad(W, problem)
+    _, f, GV = stepper.propose(W, G)
+    stepper.backprop(GV)
+    p, g = net.params[-1], net.grads[-1].copy()  # the output layer's bias
+    h = 1e-6
+    for idx in np.ndindex(p.shape):
+        old = p[idx]
+        p[idx] = old + h
+        f_plus = stepper.propose(W, G)[1].sum()
+        p[idx] = old - h
+        f_minus = stepper.propose(W, G)[1].sum()
+        p[idx] = old
+        assert (f_plus - f_minus) / (2 * h) == pytest.approx(g[idx], rel=1e-5, abs=1e-6)
+
+
+@pytest.fixture
+def spy_iterates(monkeypatch):
+    """Record every iterate the solvers hand to the best-iterate tracker (observing only)."""
+    seen = []
+    original = _angd_common.BestTracker.update
+
+    def update(self, t, V, f):
+        seen.append((np.array(V), np.array(f), self.active.copy()))
+        return original(self, t, V, f)
+
+    monkeypatch.setattr(_angd_common.BestTracker, "update", update)
+    return seen
+
+
+@pytest.mark.parametrize("method", ["angd-fcn", "angd-cnn"])
+@pytest.mark.parametrize("preset", ["paper", "tuned"])
+def test_every_iterate_is_feasible_and_the_best_one_is_returned(spy_iterates, method, preset):
+    problem = Scenario.preset("balanced").draw(3, rng=4)
+    res = an.solve(problem, method, rng=5, preset=preset, iters=25, threads=1)
+    assert len(spy_iterates) == 25
+    for V, f, _ in spy_iterates:
+        assert np.all(power(V) <= problem.p_max * (1 + 1e-12))
+        np.testing.assert_allclose(f, csbf(V, problem), rtol=1e-12)
+    assert np.all(res.power <= problem.p_max * (1 + 1e-12))
+    # The returned W is the best of W_0 and every iterate.
+    W0 = _angd_common.initial_W("random", problem, _angd_common.instance_streams(5, 3))
+    best = np.maximum(csbf(W0, problem), np.nanmax(res.history, axis=1))
+    np.testing.assert_allclose(res.csbf, best, rtol=1e-12)
+    assert res.history.shape == (3, 25) and np.all(res.nit == 25)
+    assert res.method == method
+
+
+def test_same_seed_gives_identical_results_and_another_seed_differs():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    a = angd_fcn(problem, rng=7, iters=15, hidden=8)
+    b = angd_fcn(problem, rng=7, iters=15, hidden=8)
+    c = angd_fcn(problem, rng=8, iters=15, hidden=8)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.history, b.history)
+    assert not np.allclose(a.W, c.W)
+
+
+@pytest.mark.parametrize("method,options", [("angd-fcn", dict(hidden=8)), ("angd-cnn", {}),
+                                            ("angd-fcn", dict(preset="tuned", hidden=8))])
+def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
+    problem = Scenario.preset("balanced").draw(5, rng=1)
+    seeds = [101, 102, 103, 104, 105]
+    batch = an.solve(problem, method, rng=seeds, iters=20, chunk=2, threads=2, **options)
+    for i in (0, 3, 4):
+        alone = an.solve(problem[i:i + 1], method, rng=[seeds[i]], iters=20, **options)
+        np.testing.assert_allclose(alone.W[0], batch.W[i], rtol=1e-10, atol=0)
+        np.testing.assert_allclose(alone.history[0], batch.history[i], rtol=1e-10)
+
+
+@given(chunk=st.integers(1, 4), threads=st.integers(1, 3))
+def test_chunking_and_threads_do_not_change_results(chunk, threads):
+    problem = Scenario.preset("paper").draw(4, rng=2)
+    ref = angd_fcn(problem, rng=3, iters=6, hidden=4, chunk=4, threads=1)
+    res = angd_fcn(problem, rng=3, iters=6, hidden=4, chunk=chunk, threads=threads)
+    np.testing.assert_array_equal(res.W, ref.W)
+
+
+@pytest.mark.parametrize("M,K", [(4, 1), (3, 3), (1, 1)])
+@pytest.mark.parametrize("method", ["angd-fcn", "angd-cnn"])
+def test_single_user_and_as_many_users_as_antennas(M, K, method):
+    scenario = Scenario(n_tx=M, n_users=K, user_angles_deg=tuple(range(K)), omega=30.0)
+    problem = scenario.draw(2, rng=6)
+    options = dict(hidden=8) if method == "angd-fcn" else {}
+    res = an.solve(problem, method, rng=1, iters=10, init="zf", **options)
+    assert res.W.shape == (2, M, K)
+    assert np.all(np.isfinite(res.csbf)) and np.all(res.power <= problem.p_max * (1 + 1e-12))
+    zf = an.solve(problem, "zf")
+    assert np.all(res.csbf >= zf.csbf * (1 - 1e-12))  # ZF is W_0, and the best is kept
+
+
+def test_batch_axes_and_a_single_instance_keep_their_shapes():
+    problem = Scenario.preset("balanced").draw(6, rng=0)
+    grid = problem.with_(H=problem.H.reshape(2, 3, 16, 2))
+    res = angd_fcn(grid, rng=0, iters=3, hidden=4)
+    assert res.W.shape == (2, 3, 16, 2) and res.history.shape == (2, 3, 3)
+    single = problem.with_(H=problem.H[0])
+    res1 = angd_fcn(single, rng=0, iters=3, hidden=4)
+    assert res1.W.shape == (16, 2) and res1.csbf.shape == () and res1.history.shape == (3,)
+
+
+def test_early_stopping_pads_history_with_nan():
+    problem = Scenario.preset("balanced").draw(3, rng=0)
+    res = angd_fcn(problem, rng=0, iters=60, hidden=4, eta_phi=0.0, tol=0.5, patience=5)
+    assert np.all(res.nit < 60)
+    for h, k in zip(res.history, res.nit, strict=True):
+        assert np.all(np.isfinite(h[:k])) and np.all(np.isnan(h[k:]))
+    assert "stopped early" in res.message
+
+
+def test_given_initial_point_is_projected_and_used():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    W0 = 3.0 * an.solve(problem, "zf").W  # 9 p_max: must be scaled back onto the ball
+    res = angd_fcn(problem, rng=0, iters=1, hidden=4, init=W0, eta_w=1e-12)
+    np.testing.assert_allclose(res.W, W0 / 3.0, rtol=1e-9)
+
+
+def test_presets_hold_the_papers_values():
+    paper = PRESETS["paper"]["fcn"]
+    assert (paper["iters"], paper["eta_w"], paper["eta_phi"]) == (500, 1.0, 1e-4)
+    assert paper["input_scale"] == "raw" and paper["output_scale"] == "none"
+    assert PRESETS["paper"]["cnn"]["channels"] == 16 and PRESETS["paper"]["cnn"]["kernel_size"] == 3
+
+
+@pytest.mark.parametrize("options,error,match", [
+    (dict(bogus=1), TypeError, "bogus"),
+    (dict(channels=4), TypeError, "channels"),
+    (dict(iters=0), ValueError, "iters"),
+    (dict(eta_w=-1.0), ValueError, "eta_w"),
+    (dict(eta_w="big"), TypeError, "eta_w"),
+    (dict(eta_phi=float("nan")), ValueError, "eta_phi"),
+    (dict(hidden=0), ValueError, "hidden"),
+    (dict(input_scale="norm"), ValueError, "input_scale"),
+    (dict(output_scale="huge"), ValueError, "output_scale"),
+    (dict(output_scale=-2.0), ValueError, "output_scale"),
+    (dict(net_init="xavier"), ValueError, "net_init"),
+    (dict(init="ones"), ValueError, "init"),
+    (dict(init=np.ones((3, 2))), ValueError, "init"),
+    (dict(init=np.zeros((16, 2))), ValueError, "init"),
+    (dict(preset="fast"), ValueError, "preset"),
+    (dict(chunk=0), ValueError, "chunk"),
+    (dict(threads=0), ValueError, "threads"),
+    (dict(betas=(0.9, 1.5)), ValueError, "betas"),
+    (dict(tol=-1.0), ValueError, "tol"),
+    (dict(rng="seed"), TypeError, "rng"),
+])
+def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
+    problem = Scenario.preset("balanced").draw(1, rng=0)
+    with pytest.raises(error, match=match):
+        angd_fcn(problem, iters=options.pop("iters", 2), **options)
+
+
+def test_cnn_rejects_the_fcn_width_and_a_wrong_problem_type():
+    problem = Scenario.preset("balanced").draw(1, rng=0)
+    with pytest.raises(TypeError, match="hidden"):
+        angd_cnn(problem, hidden=8, iters=2)
+    with pytest.raises(TypeError, match="Problem"):
+        angd_fcn({"H": problem.H}, iters=2)
+
+
+def test_registered_names_solve_through_the_public_entry_point():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    for method in ("angd-fcn", "angd-cnn"):
+        res = an.solve(problem, method, rng=0, iters=3)
+        assert res.method == method and res.W.shape == (2, 16, 2)
+
+
+def test_a_diverging_instance_is_stopped_and_returns_its_best_finite_iterate():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    res = angd_fcn(problem, rng=0, iters=5, hidden=4, eta_w=1e300, output_scale=1e300,
+                   input_scale="rms")
+    assert not res.success.any() and "non-finite" in res.message
+    assert np.all(np.isfinite(res.W)) and np.all(res.power <= problem.p_max * (1 + 1e-12))
+
+
+def test_zero_last_makes_the_first_step_a_no_op():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    W0 = an.solve(problem, "zf").W
+    res = angd_fcn(problem, rng=0, iters=2, hidden=4, zero_last=True, init=W0)
+    np.testing.assert_allclose(res.history[:, 0], csbf(W0, problem), rtol=1e-12)
+    with pytest.raises(TypeError, match="zero_last"):
+        angd_fcn(problem, iters=2, zero_last="yes")
