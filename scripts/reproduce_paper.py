@@ -1,22 +1,47 @@
-"""Reproduce everything: all figures, then REPORT.md.
+"""Reproduce everything: every figure for both presets, then a REPORT.md per preset.
 
-    python scripts/reproduce_paper.py                        # 100 trials, a few minutes
-    python scripts/reproduce_paper.py --trials 1000 --workers 2 --out results-1000   # the paper's
+    python scripts/reproduce_paper.py                                  # 100 trials
+    python scripts/reproduce_paper.py --trials 1000 --workers 2        # the paper's 10^3
+    python scripts/reproduce_paper.py --figures-dir docs/figures       # + the README PNGs
 
-Every option of ``angd-np figure`` works (--preset, --seed, --scheduler, --fresh, ...).
-Interrupted? Run the same command again: finished chunks are kept.
+Writes ``OUT/PRESET/NAME/`` for each figure (see ``angd-np figure --help``) and
+``OUT/PRESET/REPORT.md``. Every other option of ``angd-np figure`` is passed through
+(--seed, --scheduler, --fresh, --methods, --iters, ...). Interrupted? Run the same command
+again: finished chunks are kept.
 """
 
 import argparse
+import shutil
 import sys
+from pathlib import Path
 
-from angd_np.cli import main
+from angd_np.cli import FIGURE_NAMES, main
+
+
+def reproduce(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="results", help="results folder (default: results)")
+    parser.add_argument("--presets", default="paper,balanced",
+                        help="comma-separated presets (default: paper,balanced)")
+    parser.add_argument("--figures-dir", default=None,
+                        help="copy every PNG here as PRESET-NAME.png (the README's figures)")
+    args, passthrough = parser.parse_known_args(argv)
+    for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
+        out = Path(args.out) / preset
+        status = main(["figure", "all", "--preset", preset, "--out", str(out), *passthrough])
+        if status == 0:
+            status = main(["report", "--out", str(out)])
+        if status != 0:
+            return status
+        if args.figures_dir:
+            target = Path(args.figures_dir)
+            target.mkdir(parents=True, exist_ok=True)
+            for name in FIGURE_NAMES:
+                png = out / name / f"{name}.png"
+                if png.exists():
+                    shutil.copyfile(png, target / f"{preset}-{name}.png")
+    return 0
+
 
 if __name__ == "__main__":
-    finder = argparse.ArgumentParser(add_help=False)
-    finder.add_argument("--out", default="results")
-    out = finder.parse_known_args(sys.argv[1:])[0].out
-    status = main(["figure", "all", *sys.argv[1:]])
-    if status == 0:
-        status = main(["report", "--out", out])
-    raise SystemExit(status)
+    raise SystemExit(reproduce(sys.argv[1:]))
