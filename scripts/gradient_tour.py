@@ -36,7 +36,8 @@ def main(seed: int = 0) -> None:
             err = check_gradient(f, cand, W, n_directions=6, rng=1).max_error
             print(f"  {name:<22}{err:>16.2e}")
 
-        print("\nStep 3: Taylor remainder along one direction (order 2: G is right; order 1: it is not)")
+        print("\nStep 3: Taylor remainder along one direction "
+              "(order 2: G is right; order 1: it is not)")
         steps = np.linalg.norm(W) * 2.0 ** -np.arange(4, 14)
         steps, rem, orders = taylor_remainder(f, G, W, steps=steps, rng=2)
         _, rem_bad, orders_bad = taylor_remainder(f, 1.1 * G, W, steps=steps, rng=2)

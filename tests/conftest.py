@@ -9,7 +9,6 @@ Hypothesis profiles (chosen by the environment variable ``HYPOTHESIS_PROFILE``):
 """
 
 import os
-
 import tempfile
 
 import numpy as np
