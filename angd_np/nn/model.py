@@ -75,11 +75,19 @@ class Sequential:
             self.grads += views_g
         self._y_shape = None
 
-    def forward(self, x):
+    def forward(self, x, *, check=True):
         """Network output for ``x`` (layout of the first layer; lead axis B if n_nets > 1).
 
         ``x`` is checked once for dtype and NaN/inf; every layer checks its input's shape.
+        ``check=False`` skips all of that: for a hot loop (ANGD's 500 iterations) that
+        feeds float64 arrays of a shape already accepted once, where the checks cost ~10%
+        of a step. A wrong input then fails inside NumPy, or not at all.
         """
+        if not check:
+            for layer in self.layers:
+                x = layer._forward(x)
+            self._y_shape = x.shape
+            return x
         x = as_real_array(x, "x")
         self.layers[0]._check(x)
         in_shape = x.shape
@@ -94,18 +102,20 @@ class Sequential:
         self._y_shape = x.shape
         return x
 
-    def backward(self, dy, *, input_grad=True):
+    def backward(self, dy, *, input_grad=True, check=True):
         """∂L/∂x for ``dy`` = ∂L/∂y of the last ``forward``; overwrites ``grads``.
 
         With ``input_grad=False`` the first layer skips ∂L/∂x (one matrix product) and None
         is returned: ANGD needs only the parameter gradients, its input being data.
+        ``check=False`` skips the dtype, NaN/inf and shape checks of ``dy`` (see ``forward``).
         """
-        if self._y_shape is None:
-            raise RuntimeError("Sequential.backward called before forward")
-        dy = as_real_array(dy, "dy")
-        if dy.shape != self._y_shape:
-            raise ValueError(f"dy must have the shape of the last output {self._y_shape}, "
-                             f"got {dy.shape}")
+        if check:
+            if self._y_shape is None:
+                raise RuntimeError("Sequential.backward called before forward")
+            dy = as_real_array(dy, "dy")
+            if dy.shape != self._y_shape:
+                raise ValueError(f"dy must have the shape of the last output {self._y_shape}, "
+                                 f"got {dy.shape}")
         for layer in self.layers[:0:-1]:
             dy = layer._backward(dy)
         return self.layers[0]._backward(dy, need_dx=input_grad)

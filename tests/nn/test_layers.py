@@ -207,3 +207,22 @@ def test_same_seed_gives_same_parameters_and_networks_differ():
     b = Dense(3, 4, n_nets=2, rng=7).params[0]
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a[0], a[1])
+
+
+@pytest.mark.parametrize("n_nets", [1, 3])
+def test_dense_single_row_gradients_equal_each_networks_outer_product(rng, n_nets):
+    # batch = 1 takes the outer-product fast paths (np.dot for one network, einsum for B):
+    # they must equal the textbook x^T dy, W-gradient for W-gradient, bit for bit.
+    layer = Dense(5, 4, n_nets=n_nets, rng=rng)
+    lead = (n_nets,) if n_nets > 1 else ()
+    x = rng.standard_normal(lead + (1, 5))
+    layer.forward(x)
+    dy = rng.standard_normal(lead + (1, 4))
+    dx = layer.backward(dy)
+    xs, dys = x.reshape(n_nets, 5), dy.reshape(n_nets, 4)
+    w = layer.params[0].reshape(n_nets, 5, 4)
+    for b in range(n_nets):
+        np.testing.assert_array_equal(layer.grads[0].reshape(n_nets, 5, 4)[b],
+                                      np.outer(xs[b], dys[b]))
+        np.testing.assert_allclose(dx.reshape(n_nets, 5)[b], w[b] @ dys[b], rtol=1e-13)
+    np.testing.assert_array_equal(layer.grads[1].reshape(n_nets, 4), dys)

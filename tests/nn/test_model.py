@@ -169,3 +169,32 @@ def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng)
         net.flat_grads[...] = np.nan
         assert net.backward(dy, input_grad=False) is None
         np.testing.assert_array_equal(net.flat_grads, full)
+
+
+@pytest.mark.parametrize("build,shape", [
+    (lambda rng: fcn(4, 6, rng=rng), (1, 4)),
+    (lambda rng: fcn(4, 6, n_nets=3, rng=rng), (3, 1, 4)),
+    (lambda rng: fcn(4, 6, n_nets=2, rng=rng), (2, 3, 4)),
+    (lambda rng: cnn(5, n_nets=2, rng=rng), (2, 1, 2, 5)),
+])
+def test_unchecked_fast_path_gives_the_same_outputs_and_gradients(rng, build, shape):
+    net = build(rng)
+    x = rng.standard_normal(shape)
+    y = net.forward(x)
+    dy = rng.standard_normal(y.shape)
+    dx = net.backward(dy)
+    grads = net.flat_grads.copy()
+    net.flat_grads[...] = np.nan
+    np.testing.assert_array_equal(net.forward(x, check=False), y)
+    np.testing.assert_array_equal(net.backward(dy, check=False), dx)
+    np.testing.assert_array_equal(net.flat_grads, grads)
+
+
+def test_checked_calls_still_reject_bad_input_after_unchecked_ones(rng):
+    net = fcn(4, 6, rng=rng)
+    x = rng.standard_normal((1, 4))
+    net.backward(np.zeros_like(net.forward(x, check=False)), check=False)
+    with pytest.raises(ValueError, match="finite"):
+        net.forward(np.full((1, 4), np.nan))
+    with pytest.raises(ValueError, match="shape"):
+        net.backward(np.zeros((1, 3)))
