@@ -24,7 +24,8 @@ def reproduce(argv=None) -> int:
     parser.add_argument("--presets", default="paper,balanced",
                         help="comma-separated presets (default: paper,balanced)")
     parser.add_argument("--figures-dir", default=None,
-                        help="copy every PNG here as PRESET-NAME.png (the README's figures)")
+                        help="copy every PNG here as PRESET-NAME.png and the report as "
+                        "PRESET-REPORT.md (the README's figures and results)")
     args, passthrough = parser.parse_known_args(argv)
     for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
         out = Path(args.out) / preset
@@ -40,6 +41,7 @@ def reproduce(argv=None) -> int:
                 png = out / name / f"{name}.png"
                 if png.exists():
                     shutil.copyfile(png, target / f"{preset}-{name}.png")
+            shutil.copyfile(out / "REPORT.md", target / f"{preset}-REPORT.md")
     return 0
 
 
