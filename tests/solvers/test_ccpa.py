@@ -103,3 +103,15 @@ def test_missing_cvxpy_raises_import_error_naming_the_extra(monkeypatch):
     problem = Scenario(n_tx=4).draw(1, 0)
     with pytest.raises(ImportError, match=r"angd_np\[cvx\]"):
         an.solve(problem, "ccpa")
+
+
+def test_result_does_not_depend_on_what_the_process_solved_before():
+    """Monte Carlo workers solve different instance sequences: CCPA must not carry solver
+    state (warm starts, cached scalings) from one instance to the next."""
+    from angd_np import Scenario, solve
+
+    p = Scenario.preset("balanced", n_tx=6).draw(3, rng=11)
+    first = solve(p[2:3], "ccpa", rng=[np.random.default_rng(2)])
+    solve(p[0:2], "ccpa", rng=[np.random.default_rng(0), np.random.default_rng(1)])
+    again = solve(p[2:3], "ccpa", rng=[np.random.default_rng(2)])
+    np.testing.assert_array_equal(first.W, again.W)
