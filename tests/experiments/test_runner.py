@@ -86,6 +86,16 @@ def test_one_and_two_workers_give_identical_rows(tmp_path):
             == _rows_without_time(tmp_path / "w2" / "fig3" / "results.csv"))
 
 
+def test_ccpa_rows_do_not_depend_on_the_number_of_workers(tmp_path):
+    """Workers solve different sequences of instances: a solver that carries state from one
+    instance to the next (a warm-started convex solver did) gives different rows."""
+    config = _config("fig4", trials=3, methods="zf,ccpa", chunk_size=1)
+    run_figures([config], tmp_path / "w1", plot=False, workers=1)
+    run_figures([config], tmp_path / "w2", plot=False, workers=2)
+    assert (_rows_without_time(tmp_path / "w1" / "fig4" / "results.csv")
+            == _rows_without_time(tmp_path / "w2" / "fig4" / "results.csv"))
+
+
 def test_dask_local_cluster_gives_the_same_rows(tmp_path):
     distributed = pytest.importorskip("distributed")
     config = _config("fig2", trials=3)
