@@ -84,10 +84,11 @@ def test_figure_then_report_writes_report_with_the_paper_claims(tmp_path, capsys
     assert "+5.96%" in text and "ZF and MMSE perform identically" in text
 
 
-def test_ctrl_c_exits_130_with_the_resume_hint(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_exits_130_with_the_resume_hint(tmp_path, workers):
     pytest.importorskip("cvxpy")
     cmd = [sys.executable, "-m", "angd_np", "figure", "fig3", "--methods", "ccpa",
-           "--trials", "200", "--chunk-size", "1", "--out", str(tmp_path)]
+           "--trials", "200", "--chunk-size", "1", "--workers", workers, "--out", str(tmp_path)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     chunks = tmp_path / "fig3" / "chunks"

@@ -184,8 +184,10 @@ def _pool(tasks, workers):
             yield future.result()
     except BaseException:
         # Ctrl-C, a failed chunk or the consumer stopping: do not wait for chunks in flight.
+        # The worker list is taken first: shutdown() sets the pool's _processes to None.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(pool, "_processes", {}).values()):
+        for process in processes:
             process.terminate()
         raise
     pool.shutdown()
