@@ -138,6 +138,10 @@ class Store:
             raise ValueError(f"{self.folder}/chunks has results but no meta.json; pass --fresh "
                              "to discard them or choose another --out")
         self.chunks.mkdir(parents=True, exist_ok=True)
+        # A writer killed between open() and os.replace() leaves its temporary file behind;
+        # it never counts as a chunk (done() reads *.csv only), so it is just litter.
+        for leftover in self.chunks.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
 
     def clear(self) -> None:
         """Delete this run's files (only the ones this module writes)."""
