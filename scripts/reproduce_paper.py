@@ -1,16 +1,20 @@
 """Reproduce everything: every figure for both presets, then a REPORT.md per preset.
 
-    python scripts/reproduce_paper.py                                  # 100 trials
-    python scripts/reproduce_paper.py --trials 1000 --workers 2        # the paper's 10^3
-    python scripts/reproduce_paper.py --figures-dir docs/figures       # + the README PNGs
+    python scripts/reproduce_paper.py --trials 20            # a few minutes on 2 cores
+    python scripts/reproduce_paper.py                        # 100 trials
+    python scripts/reproduce_paper.py --trials 1000          # the paper's 10^3
+    python scripts/reproduce_paper.py --figures-dir docs/figures   # + the README PNGs
 
 Writes ``OUT/PRESET/NAME/`` for each figure (see ``angd-np figure --help``) and
 ``OUT/PRESET/REPORT.md``. Every other option of ``angd-np figure`` is passed through
-(--seed, --scheduler, --fresh, --methods, --iters, ...). Interrupted? Run the same command
-again: finished chunks are kept.
+(--seed, --scheduler, --fresh, --methods, --iters, ...). Unlike ``angd-np figure``, whose
+default is one process, this script uses one worker process per core unless ``--workers`` or
+``--scheduler`` is given (results do not depend on the number of workers). Interrupted? Run
+the same command again: finished chunks are kept.
 """
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +31,8 @@ def reproduce(argv=None) -> int:
                         help="copy every PNG here as PRESET-NAME.png and the report as "
                         "PRESET-REPORT.md (the README's figures and results)")
     args, passthrough = parser.parse_known_args(argv)
+    if not any(a.split("=")[0] in ("--workers", "--scheduler") for a in passthrough):
+        passthrough += ["--workers", str(os.cpu_count() or 1)]
     for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
         out = Path(args.out) / preset
         status = main(["figure", "all", "--preset", preset, "--out", str(out), *passthrough])
