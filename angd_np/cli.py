@@ -123,9 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="discard results of a different configuration in DIR")
     p.add_argument("--iters", type=_positive_int,
                    help="iterations T of gradient methods (default: each solver's, 500)")
-    p.add_argument("--reference-trials", type=_positive_int, default=100, metavar="N",
-                   help="trials also solved by the slow reference solver, for the optimality "
-                   "gap (default: 100)")
+    p.add_argument("--reference-trials", type=_positive_int, default=None, metavar="N",
+                   help="solve only the first N trials with the reference solver as well "
+                   "(default: every trial, so every result has its optimality gap)")
     p.add_argument("--chunk-size", type=_positive_int, default=25,
                    help="trials solved as one batch and stored as one file (default: 25)")
 

@@ -264,9 +264,9 @@ def _table_section(runs):
     lines.append("gap = (f_best − f) / |f_best| per trial, f the CSBF and f_best the best-known "
                  "optimum of the trial: the reference solver's (multi-start L-BFGS) value, or "
                  "any method's that did better on that trial; so gaps are never negative. "
-                 "They exist only on the trials the reference solver ran (`--reference-trials`, "
-                 "the first 100 by default), so a gap column over fewer trials than the rest "
-                 "of its row says so in its header.")
+                 "They exist only on the trials the reference solver ran (every trial unless "
+                 "`--reference-trials` limited it), so a gap column over fewer trials than the "
+                 "rest of its row says so in its header.")
     return lines + [""]
 
 

@@ -161,3 +161,13 @@ def test_reference_runs_only_on_the_first_reference_trials():
     assert {(t["start"], t["stop"]) for t in ref} == {(0, 10)}
     assert max(t["stop"] for t in zf) == 60
     assert len(plan) == 2 * len(config.spec.x_values)
+
+
+def test_by_default_the_reference_runs_on_every_trial_so_every_row_has_a_gap():
+    config = make_config("fig3", trials=60, methods="zf,reference")
+    tasks, _ = plan_tasks(config)
+    ref_stops = {t["stop"] for t in tasks if t["method"] == "reference"}
+    assert max(ref_stops) == 60 and config.method_trials("reference") == 60
+    # The runtime figure keeps its own cap (its reference would cost seconds per instance).
+    runtime = make_config("runtime", trials=60, methods="zf,reference")
+    assert runtime.method_trials("reference") == runtime.spec.reference_cap
