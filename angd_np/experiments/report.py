@@ -245,6 +245,8 @@ def _table_section(runs):
         if run is None:
             continue
         methods = [m for m in run["meta"]["methods"] if (x, m) in run["rows"]]
+        if not methods:
+            continue
         # Gaps exist only on the trials the reference solver ran (--reference-trials).
         n_gap = max(int(np.isfinite(run["rows"][(x, m)]["gap"]).sum()) for m in methods)
         trials = run["meta"]["trials"]
