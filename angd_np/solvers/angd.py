@@ -59,8 +59,10 @@ __all__ = ["angd", "angd_fcn", "angd_cnn", "PRESETS", "DEFAULT_CHUNK"]
 
 #: Instances per chunk, measured with ``python scripts/bench.py angd`` (2-core EPYC, hidden
 #: 128): chunks of 1, 2, 4 run at 3.5, 4.6, 6.7 instances/s (per-call overhead, and two
-#: threads fighting for the GIL over small arrays); 8 to 64 all give 10-11 instances/s. 8 is
-#: the smallest of the plateau, which keeps a batch's memory small (1000 instances: 69 MB).
+#: threads fighting for the GIL over small arrays); 8 to 64 all gave 10-11 instances/s. 8 is
+#: the smallest of that plateau, which keeps a batch's memory small (1000 instances: 69 MB).
+#: A later run of the same benchmark, on a slower day of the machine, gave 8.6, 9.4 and 11.1
+#: instances/s for chunks of 8, 16 and 32: a larger chunk may pay; not re-tuned yet.
 DEFAULT_CHUNK = 8
 
 _COMMON = dict(iters=500, eta_w=1.0, eta_phi=1e-4, betas=(0.9, 0.999), init="random",
@@ -199,7 +201,7 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", **options):
     iters = cfg["iters"]
     tol, patience = cfg["tol"], cfg["patience"]
     # Results of all instances; each chunk writes its own slice.
-    tracker = BestTracker(W0, np.zeros(n), iters)
+    tracker = BestTracker(W0, np.zeros(n), iters, tol, patience)
     failed = np.zeros(n, dtype=bool)
     bounds = [(i, min(i + chunk, n)) for i in range(0, n, chunk)]
 
@@ -218,7 +220,6 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", **options):
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(solve_chunk, bounds))
-    tracker.tol, tracker.patience = tol, patience
     return _finish(problem, tracker, flat, iters, f"angd-{network}", t0, failed)
 
 

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from ..nn import Adam
-from ..objective import csbf_and_grad, power
+from ..objective import _projection_scale, csbf_and_grad, power
 from ._angd_common import (
     BestTracker,
     check_choice,
@@ -46,11 +46,9 @@ _STEPS = ("raw", "normalized")
 
 
 def _project_inplace(W, p_max):
-    """Eq. (11) in place on W of shape (n, M, K); returns ||W_before||^2 (n,)."""
-    pw = power(W)
-    scale = np.where(pw > p_max, np.sqrt(p_max / np.maximum(pw, p_max)), 1.0)
-    W *= scale[:, None, None]
-    return pw
+    """Eq. (11) in place on W of shape (n, M, K) (``objective.project_power`` without its
+    p_max check and its copy, both done once per solve here, not once per iteration)."""
+    W *= _projection_scale(power(W), p_max)[:, None, None]
 
 
 def _finish(problem, tracker, flat, iters, method, t0, failed):
