@@ -3,8 +3,8 @@
 Each row is one ``run_figures`` call into a fresh temporary folder (nothing is resumed), so
 the time includes process start-up, solving, writing chunks, merging and plotting. From the
 time at a small trial count we extrapolate linearly to 100 and 1000 trials (``est_*``); the
-fixed costs (start-up, plotting) make that an overestimate. The reference solver is left
-out (see ``_time_run``); ``angd_np.bench.baselines`` times it per instance.
+fixed costs (start-up, plotting) make that an overestimate. Every figure runs its default
+methods, the reference solver included: it runs on every trial, so it scales like the rest.
 """
 
 from __future__ import annotations
@@ -17,13 +17,9 @@ __all__ = ["run", "format_rows"]
 
 
 def _time_run(figures, trials, workers):
-    from ..experiments import FIGURES, make_config, run_figures
+    from ..experiments import make_config, run_figures
 
-    # Without the reference solver: its multi-start search costs seconds per instance and
-    # runs on a fixed number of trials (--reference-trials), so it would not extrapolate.
-    configs = [make_config(f, trials=trials,
-                           methods=[m for m in FIGURES[f].methods if m != "reference"])
-               for f in figures]
+    configs = [make_config(f, trials=trials) for f in figures]
     with tempfile.TemporaryDirectory(prefix="angd-np-bench-") as out:
         t0 = time.perf_counter()
         run_figures(configs, out, workers=workers, progress=False)
