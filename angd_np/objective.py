@@ -81,6 +81,8 @@ __all__ = [
     "csbf_and_grad",
     "project_power",
     "project_power_backward",
+    "tangent_component",
+    "scale_to_power",
     "power",
 ]
 
@@ -288,5 +290,40 @@ def project_power_backward(W, p_max, G_out) -> np.ndarray:
     c = _projection_scale(pw, np.asarray(p_max, dtype=np.float64))
     scaled = pw > p_max
     with np.errstate(divide="ignore", invalid="ignore"):
-        radial = np.where(scaled, (np.conj(W) * G_out).real.sum(axis=(-2, -1)) / pw, 0.0)
-    return c[..., None, None] * (G_out - radial[..., None, None] * W)
+        tangent = tangent_component(W, G_out, pw)
+    return c[..., None, None] * np.where(scaled[..., None, None], tangent, G_out)
+
+
+def tangent_component(W, G, pw=None) -> np.ndarray:
+    """The part of G tangent to the sphere through W: ``G - Re<W, G> W / ||W||_F^2``.
+
+    On the power sphere ||W||² = p_max only this part of the gradient G = ∂f/∂W* moves f to
+    first order; the radial part only changes the power. It is the backward pass of a
+    normalisation W = r V/||V|| (times r/||V||), and its norm relative to ||G|| measures
+    stationarity on the sphere (zero at a local optimum of (P1) that uses the full power).
+
+    Parameters
+    ----------
+    W, G : ndarray of complex128, shape (..., M, K)
+        A nonzero point and a gradient there.
+    pw : ndarray of float64, shape (...), optional
+        ||W||_F² if already computed.
+
+    Returns
+    -------
+    ndarray of complex128, shape (..., M, K)
+    """
+    pw = power(W) if pw is None else pw
+    radial = (np.conj(W) * G).real.sum(axis=(-2, -1)) / pw
+    return G - radial[..., None, None] * W
+
+
+def scale_to_power(W, p_max) -> np.ndarray:
+    """Each instance of W (..., M, K) scaled by one positive factor to ||W||_F² = p_max.
+
+    The optimum of (P1) uses the full power (every SINR and the beampattern grow with a
+    common power scale), so baselines and starting points are put on the sphere. An all-zero
+    instance has no direction and stays zero.
+    """
+    pw = power(W)
+    return W * np.sqrt(p_max / np.where(pw > 0, pw, 1.0))[..., None, None]

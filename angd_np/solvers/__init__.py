@@ -1,68 +1,133 @@
 """Solvers of (P1): every one takes a batch Problem and returns a :class:`Result`.
 
+The registry holds one :class:`SolverSpec` per solver, collected from the ``SPECS`` of the
+solver modules (each defined beside its solver) and from :func:`register` at run time.
 ``SOLVERS`` maps a method name to its solver function ``solver(problem, *, rng=None,
-**options) -> Result``. Modules are imported on first use, so ``import angd_np`` stays
-NumPy-only (``ccpa`` needs cvxpy, ``reference`` needs scipy).
+**options) -> Result``; :func:`method_names` lists the methods, ``-tuned`` variants included;
+:func:`method_call` says which solver and options a method name means. The CLI, the runner,
+the plots and the benchmarks read everything they need from the specs.
+
+Importing the solver modules needs NumPy only: ``ccpa`` imports cvxpy and ``reference``
+imports scipy inside the solver functions.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 
-from .result import Result
+from . import angd, ccpa, descent, linear, reference
+from .result import Result, optimality_gap
+from .spec import SolverSpec
 
-__all__ = ["SOLVERS", "solve", "Result"]
+__all__ = ["SOLVERS", "SPECS", "solve", "register", "unregister", "spec", "method_names",
+           "method_call", "Result", "SolverSpec", "optimality_gap"]
 
-# name -> (module, function)
-_REGISTRY = {
-    "zf": ("linear", "zf"),
-    "mmse": ("linear", "mmse"),
-    "ccpa": ("ccpa", "ccpa"),
-    "pgd": ("descent", "pgd"),
-    "adam": ("descent", "adam"),
-    "angd-fcn": ("angd", "angd_fcn"),
-    "angd-cnn": ("angd", "angd_cnn"),
-    "reference": ("reference", "reference"),
-}
+_SPECS: dict[str, SolverSpec] = {}
 
 
-class _LazySolvers(Mapping):
-    """A read-only mapping name -> solver that imports a solver's module on first access."""
+def register(new: SolverSpec, *, replace: bool = False) -> SolverSpec:
+    """Add a solver to the registry: it becomes a method of ``solve``, the CLI and figures.
+
+    Parameters
+    ----------
+    new : SolverSpec
+    replace : bool
+        Allow replacing a registered solver of the same name (default: refuse).
+    """
+    if not isinstance(new, SolverSpec):
+        raise TypeError(f"spec must be a SolverSpec, got {type(new).__name__}")
+    if new.name in _SPECS and not replace:
+        raise ValueError(f"a solver named {new.name!r} is registered already; pass "
+                         "replace=True to replace it")
+    taken = {v for name, s in _SPECS.items() if name != new.name for v in s.variants()}
+    clash = sorted(set(new.variants()) & taken)
+    if clash:
+        raise ValueError(f"spec {new.name!r} would add method names {clash} that exist already")
+    _SPECS[new.name] = new
+    return new
+
+
+def unregister(name: str) -> SolverSpec:
+    """Remove a solver added by :func:`register`; returns its spec."""
+    if name not in _SPECS:
+        raise ValueError(f"name must be a registered solver {list(_SPECS)}, got {name!r}")
+    return _SPECS.pop(name)
+
+
+for _module in (linear, ccpa, descent, angd, reference):
+    for _spec in _module.SPECS:
+        register(_spec)
+
+
+class _Specs(Mapping):
+    """Read-only live view name -> SolverSpec of the registry."""
+
+    def __init__(self, value):
+        self._value = value
 
     def __getitem__(self, name):
-        if name not in _REGISTRY:
-            raise KeyError(name)
-        module, func = _REGISTRY[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), func)
+        return self._value(_SPECS[name])
 
     def __iter__(self):
-        return iter(_REGISTRY)
+        return iter(list(_SPECS))
 
     def __len__(self):
-        return len(_REGISTRY)
+        return len(_SPECS)
 
     def __repr__(self):
-        return f"SOLVERS({', '.join(_REGISTRY)})"
+        return f"{{{', '.join(_SPECS)}}}"
 
 
-SOLVERS = _LazySolvers()
+#: name -> solver function, for every registered solver (a live view of the registry).
+SOLVERS = _Specs(lambda s: s.solve)
+#: name -> SolverSpec (a live view of the registry).
+SPECS = _Specs(lambda s: s)
+
+
+def spec(name: str) -> SolverSpec:
+    """The spec of a registered solver; ValueError naming the registered ones otherwise."""
+    if not isinstance(name, str) or name not in _SPECS:
+        raise ValueError(f"method must be one of {list(_SPECS)}, got {name!r}")
+    return _SPECS[name]
+
+
+def method_names() -> tuple:
+    """Every method name: each solver and its preset variants (``angd-fcn-tuned``)."""
+    return tuple(v for s in _SPECS.values() for v in s.variants())
+
+
+def method_call(name: str, iters: int | None = None) -> tuple[str, dict]:
+    """The registered solver and options behind a method name.
+
+    >>> method_call("angd-fcn-tuned", iters=50)
+    ('angd-fcn', {'preset': 'tuned', 'iters': 50})
+
+    ``iters`` is passed only to iterative solvers.
+    """
+    for s in _SPECS.values():
+        variants = s.variants()
+        if name in variants:
+            options = dict(variants[name])
+            if iters is not None and s.iterative:
+                options["iters"] = int(iters)
+            return s.name, options
+    raise ValueError(f"method must be one of {list(method_names())}, got {name!r}")
 
 
 def solve(problem, method: str, *, rng=None, **options) -> Result:
-    """Solve every instance of ``problem`` with ``method`` (a key of ``SOLVERS``).
+    """Solve every instance of ``problem`` with ``method`` (a registered solver).
 
     Parameters
     ----------
     problem : Problem
         A batch of instances (H of shape (..., M, K)).
     method : str
-        One of ``"zf", "mmse", "ccpa", "pgd", "adam", "angd-fcn", "angd-cnn", "reference"``.
+        A key of ``SOLVERS``: ``"zf", "mmse", "ccpa", "pgd", "adam", "angd-fcn", "angd-cnn",
+        "reference"`` and any solver added with :func:`register`.
     rng : Generator, int, None, or a sequence of one Generator per instance
         Randomness of iterative solvers (initialisation, networks, randomisation).
     **options
-        Passed to the solver; unknown options raise TypeError naming them.
+        Passed to the solver; unknown options raise TypeError naming them. Iterative
+        solvers accept ``state=`` (a ``Result.state``) to continue a run.
     """
-    if not isinstance(method, str) or method not in _REGISTRY:
-        raise ValueError(f"method must be one of {list(_REGISTRY)}, got {method!r}")
-    return SOLVERS[method](problem, rng=rng, **options)
+    return spec(method).solve(problem, rng=rng, **options)

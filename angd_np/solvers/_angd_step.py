@@ -47,7 +47,7 @@ import numpy as np
 
 from .. import nn
 from ..objective import csbf_and_grad
-from ._angd_common import BestTracker
+from .iterative import BestTracker
 
 __all__ = ["build_networks", "Stepper", "run_chunk"]
 

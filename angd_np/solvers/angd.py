@@ -41,19 +41,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._validate import check_int
-from ._angd_common import (
-    BestTracker,
-    check_choice,
-    check_iters,
-    check_real,
-    check_tol,
-    check_unknown,
-    flatten_problem,
-    initial_W,
-    instance_streams,
-)
 from ._angd_step import run_chunk
-from .descent import _finish
+from .iterative import BestTracker, finish, flatten_problem, initial_W, instance_streams
+from .options import check_choice, check_real, check_unknown
+from .spec import SolverSpec
 
 __all__ = ["angd", "angd_fcn", "angd_cnn", "PRESETS", "DEFAULT_CHUNK"]
 
@@ -104,10 +95,12 @@ def _resolve(network, preset, options):
     check_unknown(f"angd-{network}", options, allowed)
     cfg = dict(base, **options)
     cfg["network"] = network
-    cfg["iters"] = check_iters(cfg["iters"])
+    cfg["iters"] = check_int(cfg["iters"], "iters", minimum=1)
     cfg["eta_w"] = check_real(cfg["eta_w"], "eta_w")
     cfg["eta_phi"] = check_real(cfg["eta_phi"], "eta_phi", allow_zero=True)
-    cfg["tol"], cfg["patience"] = check_tol(cfg["tol"], cfg["patience"])
+    if cfg["tol"] is not None:
+        cfg["tol"] = check_real(cfg["tol"], "tol", allow_zero=True)
+    cfg["patience"] = check_int(cfg["patience"], "patience", minimum=1)
     check_choice(cfg["input_scale"], "input_scale", _INPUT_SCALES)
     out = cfg["output_scale"]
     if isinstance(out, str):
@@ -220,7 +213,7 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", **options):
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(solve_chunk, bounds))
-    return _finish(problem, tracker, flat, iters, f"angd-{network}", t0, failed)
+    return finish(problem, flat, tracker, f"angd-{network}", t0, failed)
 
 
 def angd_fcn(problem, *, rng=None, preset="paper", **options):
@@ -231,3 +224,11 @@ def angd_fcn(problem, *, rng=None, preset="paper", **options):
 def angd_cnn(problem, *, rng=None, preset="paper", **options):
     """ANGD with the paper's CNN (registered as ``"angd-cnn"``); see :func:`angd`."""
     return angd(problem, network="cnn", rng=rng, preset=preset, **options)
+
+
+SPECS = (
+    SolverSpec("angd-fcn", angd_fcn, label="ANGD-FCN", iterative=True, presets=("paper", "tuned"),
+               cost=3.0, threads=True, style=dict(color="#2ca02c", marker="^")),
+    SolverSpec("angd-cnn", angd_cnn, label="ANGD-CNN", iterative=True, presets=("paper", "tuned"),
+               cost=6.0, threads=True, style=dict(color="#9467bd", marker="v")),
+)

@@ -61,16 +61,42 @@ import warnings
 
 import numpy as np
 
-from .._validate import as_generators, check_int, check_positive
-from ..objective import csbf, power
-from .linear import mmse_precoder, sensing_beam, zf_precoder
-from .result import Result
+import dataclasses
 
-__all__ = ["ccpa"]
+from .._validate import as_generators, check_int, check_positive
+from ..objective import csbf, power, scale_to_power
+from .iterative import flatten_problem
+from .linear import mmse_precoder, sensing_beam, zf_precoder
+from .options import SolverOptions
+from .result import Result
+from .spec import SolverSpec
+
+__all__ = ["ccpa", "CCPAOptions", "SPECS"]
 
 _LN2 = np.log(2.0)
-_OPTIONS = ("tol", "max_iters", "randomizations", "init", "solver", "fallback",
-            "solver_options")
+
+
+@dataclasses.dataclass(frozen=True)
+class CCPAOptions(SolverOptions):
+    """Options of :func:`ccpa` (see its docstring). The solver names are checked against
+    the installed cvxpy solvers when it runs."""
+
+    tol: float = 1e-6
+    max_iters: int = 30
+    randomizations: int = 32
+    init: object = ("zf", "sensing")
+    solver: str = "CLARABEL"
+    fallback: str | None = "SCS"
+    solver_options: dict | None = None
+
+    def __post_init__(self):
+        self._set("tol", check_positive(self.tol, "tol"))
+        self._set("max_iters", check_int(self.max_iters, "max_iters", minimum=1))
+        self._set("randomizations", check_int(self.randomizations, "randomizations",
+                                              minimum=0))
+        if self.solver_options is not None and not isinstance(self.solver_options, dict):
+            raise TypeError(f"solver_options must be a dict, got "
+                            f"{type(self.solver_options).__name__}")
 # One thread: the problems are tiny (threads only contend); the runner parallelises across
 # processes instead.
 # Clarabel's default static regularisation (1e-8) ended a quarter of the balanced-preset
@@ -216,11 +242,6 @@ def _subspace(H, A):
     return U[:, : min(M, cols.shape[1])]
 
 
-def _full_power(W, p_max):
-    pw = power(W)
-    return W * np.sqrt(p_max / np.where(pw > 0, pw, 1.0))[..., None, None]
-
-
 # -- the solver -----------------------------------------------------------------------------
 
 def _starting_points(problem, init):
@@ -243,7 +264,7 @@ def _starting_points(problem, init):
         if W0.shape != problem.H.shape or not np.all(np.isfinite(W0)) or power(W0).min() <= 0:
             raise ValueError(f"init arrays must be finite, nonzero and of shape "
                              f"{problem.H.shape} like H, got shape {W0.shape}")
-        starts.append(_full_power(W0.astype(np.complex128), problem.p_max))
+        starts.append(scale_to_power(W0.astype(np.complex128), problem.p_max))
     if not starts:
         raise ValueError(f"init {init!r} gives no starting point for M = {problem.n_tx}, "
                          f"K = {problem.n_users}, N = {problem.n_targets}")
@@ -260,7 +281,7 @@ def _recover(Q, X, problem_1, rng, n_draws):
         z = (rng.standard_normal((n_draws, K, r))
              + 1j * rng.standard_normal((n_draws, K, r))) / np.sqrt(2)
         cands.extend(np.einsum("krs,ks,nks->nrk", U, np.sqrt(lam), z))
-    return _full_power(Q @ np.stack(cands), problem_1.p_max)
+    return scale_to_power(Q @ np.stack(cands), problem_1.p_max)
 
 
 def _sca(model, G, B, X, snr, omega_p, scale, chain, tol, max_iters):
@@ -317,21 +338,16 @@ def ccpa(problem, *, rng=None, **options) -> Result:
         bound of ``csbf`` up to solver accuracy; ``extra["solver_failures"]`` = runs ended
         by a failed convex solve. CCPA never returns less than any of its starts.
     """
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise TypeError(f"ccpa() got unknown options {unknown}; accepted: {sorted(_OPTIONS)}")
+    opts = CCPAOptions.resolve("ccpa", None, options)
     cp = _import_cvxpy()
-    tol = check_positive(options.get("tol", 1e-6), "tol")
-    max_iters = check_int(options.get("max_iters", 30), "max_iters", minimum=1)
-    n_draws = check_int(options.get("randomizations", 32), "randomizations", minimum=0)
-    chain = _solver_chain(cp, options)
+    tol, max_iters, n_draws = opts.tol, opts.max_iters, opts.randomizations
+    chain = _solver_chain(cp, opts)
 
     batch, n, K = problem.batch_shape, problem.n_instances, problem.n_users
-    starts = _starting_points(problem, options.get("init", ("zf", "sensing")))
+    starts = _starting_points(problem, opts.init)
     rngs = as_generators(rng, n)
-    H = problem.H.reshape((n,) + problem.H.shape[-2:])
-    A = np.broadcast_to(problem.A, batch + problem.A.shape[-2:]).reshape(
-        (n,) + problem.A.shape[-2:])
+    flat = flatten_problem(problem)
+    H, A = flat.H, np.broadcast_to(flat.A, (n,) + flat.A.shape[-2:])
     starts = starts.reshape((len(starts), n) + H.shape[-2:])
     snr = problem.p_max / problem.noise_var
     omega_p = problem.omega * problem.p_max
@@ -393,11 +409,8 @@ def ccpa(problem, *, rng=None, **options) -> Result:
 def _solver_chain(cp, options):
     """[(solver name, options), ...]: the primary solver, then the fallback if any."""
     installed = set(cp.installed_solvers())
-    primary = options.get("solver", "CLARABEL")
-    fallback = options.get("fallback", "SCS")
-    user_opts = options.get("solver_options") or {}
-    if not isinstance(user_opts, dict):
-        raise TypeError(f"solver_options must be a dict, got {type(user_opts).__name__}")
+    primary, fallback = options.solver, options.fallback
+    user_opts = options.solver_options or {}
     chain = []
     for role, name in (("solver", primary), ("fallback", fallback)):
         if name is None and role == "fallback":
@@ -412,3 +425,9 @@ def _solver_chain(cp, options):
             opts.update(user_opts)
         chain.append((name, opts))
     return chain
+
+
+SPECS = (
+    SolverSpec("ccpa", ccpa, label="CCPA", cost=30.0, extra="cvx", options=CCPAOptions,
+               style=dict(color="#d62728", marker="s")),
+)

@@ -40,18 +40,22 @@ import time
 
 import numpy as np
 
-from ..objective import power
+import dataclasses
+
+from ..objective import power, scale_to_power
+from .options import SolverOptions
 from .result import Result
+from .spec import SolverSpec
 
-__all__ = ["zf", "mmse", "sensing_beam", "zf_precoder", "mmse_precoder"]
+__all__ = ["zf", "mmse", "sensing_beam", "zf_precoder", "mmse_precoder", "MMSEOptions",
+           "SPECS"]
 
 
-def _check_options(method, options, allowed=()):
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise TypeError(
-            f"{method}() got unknown options {unknown}; accepted: {sorted(allowed) or 'none'}"
-        )
+@dataclasses.dataclass(frozen=True)
+class MMSEOptions(SolverOptions):
+    """Options of :func:`mmse`: ``regularizer`` (see :func:`mmse_precoder`)."""
+
+    regularizer: object = "paper"
 
 
 def _check_users_fit(problem, method):
@@ -61,11 +65,6 @@ def _check_users_fit(problem, method):
             f"{method} needs at least as many antennas as users (M >= K): problem has "
             f"M = {M} antennas and K = {K} users, so H^H H (K x K) is singular"
         )
-
-
-def _full_power(W, p_max):
-    """Scale each instance of W (..., M, K) by one common factor to ||W||_F^2 = p_max."""
-    return W * np.sqrt(p_max / power(W))[..., None, None]
 
 
 def _regularised_inverse_precoder(H, lam, method):
@@ -110,7 +109,7 @@ def zf_precoder(problem) -> np.ndarray:
         If K > M or H^H H is singular.
     """
     _check_users_fit(problem, "zf")
-    return _full_power(_regularised_inverse_precoder(problem.H, 0.0, "zf"), problem.p_max)
+    return scale_to_power(_regularised_inverse_precoder(problem.H, 0.0, "zf"), problem.p_max)
 
 
 def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
@@ -148,7 +147,7 @@ def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
             ) from None
         if not np.isfinite(lam) or lam < 0:
             raise ValueError(f"regularizer must be a finite float >= 0, got {regularizer!r}")
-    return _full_power(_regularised_inverse_precoder(problem.H, lam, "mmse"), problem.p_max)
+    return scale_to_power(_regularised_inverse_precoder(problem.H, lam, "mmse"), problem.p_max)
 
 
 def sensing_beam(problem) -> np.ndarray:
@@ -183,7 +182,7 @@ def zf(problem, *, rng=None, **options) -> Result:
 
     ``rng`` is accepted for a uniform solver signature and ignored (ZF is deterministic).
     """
-    _check_options("zf", options)
+    SolverOptions.resolve("zf", None, options)
     t0 = time.perf_counter()
     W = zf_precoder(problem)
     return Result.from_W(problem, W, method="zf", time_s=time.perf_counter() - t0,
@@ -198,8 +197,15 @@ def mmse(problem, *, rng=None, **options) -> Result:
     regularizer : {"paper", "scaled"} or float
         See :func:`mmse_precoder`; default ``"paper"`` (λ = σ², as printed).
     """
-    _check_options("mmse", options, ("regularizer",))
+    opts = MMSEOptions.resolve("mmse", None, options)
     t0 = time.perf_counter()
-    W = mmse_precoder(problem, options.get("regularizer", "paper"))
+    W = mmse_precoder(problem, opts.regularizer)
     return Result.from_W(problem, W, method="mmse", time_s=time.perf_counter() - t0,
                          message="closed form")
+
+
+SPECS = (
+    SolverSpec("zf", zf, label="ZF", cost=0.02, style=dict(color="#1f77b4", marker="o")),
+    SolverSpec("mmse", mmse, label="MMSE", cost=0.02, options=MMSEOptions,
+               style=dict(color="#17becf", marker="x")),
+)

@@ -47,13 +47,35 @@ import time
 import numpy as np
 
 from .._validate import as_generators, check_int, check_positive
-from ..objective import csbf, csbf_and_grad, power
+import dataclasses
+
+from ..objective import csbf, csbf_and_grad, power, scale_to_power, tangent_component
+from .iterative import flatten_problem
 from .linear import mmse_precoder, sensing_beam, zf_precoder
+from .options import SolverOptions
 from .result import Result
+from .spec import SolverSpec
 
-__all__ = ["reference"]
+__all__ = ["reference", "ReferenceOptions", "SPECS"]
 
-_OPTIONS = ("starts", "W0", "ftol", "gtol", "maxiter")
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceOptions(SolverOptions):
+    """Options of :func:`reference` (see its docstring)."""
+
+    starts: int = 4
+    W0: object = ()
+    ftol: float = 1e-12
+    gtol: float = 1e-8
+    maxiter: int = 3000
+
+    def __post_init__(self):
+        self._set("starts", check_int(self.starts, "starts", minimum=0))
+        self._set("ftol", check_positive(self.ftol, "ftol"))
+        self._set("gtol", check_positive(self.gtol, "gtol"))
+        self._set("maxiter", check_int(self.maxiter, "maxiter", minimum=1))
+        if isinstance(self.W0, np.ndarray):
+            self._set("W0", (self.W0,))
 
 
 
@@ -70,8 +92,7 @@ def _import_minimize():
 
 def _to_sphere(x, M, K, p_max):
     """Rows x = [Re V, Im V] (B, 2MK) -> W = sqrt(p_max) V / ||V|| of shape (B, M, K)."""
-    V = (x[:, : M * K] + 1j * x[:, M * K:]).reshape(-1, M, K)
-    return V * np.sqrt(p_max / power(V))[:, None, None]
+    return scale_to_power((x[:, : M * K] + 1j * x[:, M * K:]).reshape(-1, M, K), p_max)
 
 
 def _sphere_objective(rows, shape, scale):
@@ -89,8 +110,7 @@ def _sphere_objective(rows, shape, scale):
         norm2 = power(V)
         c = np.sqrt(p_max / norm2)[:, None, None]
         f, G = csbf_and_grad(c * V, sub)
-        radial = (np.conj(V) * G).real.sum(axis=(-2, -1)) / norm2
-        G_V = c * (G - radial[:, None, None] * V)  # tangent part (module docstring)
+        G_V = c * tangent_component(V, G, norm2)  # (module docstring)
         g = (-2.0 / s)[:, None] * G_V.reshape(len(V), -1)
         return -f / s, np.concatenate([g.real, g.imag], axis=1)
 
@@ -138,7 +158,7 @@ def _starts(problem, n_random, rngs, W0):
     pw = power(S)
     # A zero start (e.g. a zero column pattern) has no direction: replace by a unit matrix.
     S = np.where((pw > 0)[..., None, None], S, np.eye(shape[-2], shape[-1]))
-    return S * np.sqrt(problem.p_max / power(S))[..., None, None]
+    return scale_to_power(S, problem.p_max)
 
 
 def _dot(a, b):
@@ -252,27 +272,17 @@ def reference(problem, *, rng=None, **options) -> Result:
         ``nit`` = L-BFGS iterations summed over the starts; ``extra["n_starts"]``,
         ``extra["best_start"]`` (...) = index of the winning start (0: ZF if M >= K).
     """
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"reference() got unknown options {unknown}; accepted: {sorted(_OPTIONS)}")
+    opts = ReferenceOptions.resolve("reference", None, options)
     minimize = _import_minimize()
-    n_random = check_int(options.get("starts", 4), "starts", minimum=0)
-    ftol = check_positive(options.get("ftol", 1e-12), "ftol")
-    gtol = check_positive(options.get("gtol", 1e-8), "gtol")
-    maxiter = check_int(options.get("maxiter", 3000), "maxiter", minimum=1)
-    W0 = options.get("W0", ())
-    if isinstance(W0, np.ndarray):
-        W0 = [W0]
+    ftol, gtol = opts.ftol, opts.gtol
 
     batch, n = problem.batch_shape, problem.n_instances
     rngs = as_generators(rng, n)
     t_start = time.perf_counter()
-    S = _starts(problem, n_random, rngs, W0)  # (S, n, M, K)
-    M, K = problem.H.shape[-2:]
-    H = problem.H.reshape((n, M, K))
-    A = np.broadcast_to(problem.A, batch + problem.A.shape[-2:]).reshape(
-        (n,) + problem.A.shape[-2:])
+    S = _starts(problem, opts.starts, rngs, opts.W0)  # (S, n, M, K)
+    flat = flatten_problem(problem)
+    M, K = flat.H.shape[-2:]
+    H, A = flat.H, np.broadcast_to(flat.A, (n,) + flat.A.shape[-2:])
 
     # Phase 1: every (start, instance) pair is one row of a batched L-BFGS (vectorised).
     n_starts = S.shape[0]
@@ -285,7 +295,7 @@ def reference(problem, *, rng=None, **options) -> Result:
     scale = np.broadcast_to(scale, (n_starts, n)).reshape(-1)
     x0 = np.concatenate([V.real.reshape(len(V), -1), V.imag.reshape(len(V), -1)], axis=1)
     fun = _sphere_objective(rows, (M, K), scale)
-    x, _, nit_rows = _batched_lbfgs(fun, x0, maxiter=maxiter, ftol=ftol, gtol=gtol)
+    x, _, nit_rows = _batched_lbfgs(fun, x0, maxiter=opts.maxiter, ftol=ftol, gtol=gtol)
     ends = _to_sphere(x, M, K, problem.p_max)
     f_end = csbf(ends, rows)
     keep = f_end >= f_start  # never below the start (guards round-off in the normalisation)
@@ -317,3 +327,10 @@ def reference(problem, *, rng=None, **options) -> Result:
         message=f"best of {S.shape[0]} L-BFGS-B runs on the power sphere per instance",
         extra={"n_starts": S.shape[0], "best_start": best_start.reshape(batch)},
     )
+
+
+SPECS = (
+    SolverSpec("reference", reference, label="reference (best found)", cost=30.0,
+               extra="cvx", options=ReferenceOptions,
+               style=dict(color="#444444", marker="*", linewidth=1.0, linestyle=":")),
+)

@@ -8,7 +8,16 @@ import numpy as np
 
 from ..objective import csbf, power, sensing_gain, sum_rate
 
-__all__ = ["Result"]
+__all__ = ["Result", "optimality_gap"]
+
+
+def optimality_gap(f, f_best):
+    """Relative optimality gap ``(f_best - f) / |f_best|`` (0: as good as the best known).
+
+    The one formula behind every gap the package reports (results.csv, the report, the CLI).
+    """
+    f_best = np.asarray(f_best, dtype=np.float64)
+    return (f_best - np.asarray(f, dtype=np.float64)) / np.abs(f_best)
 
 
 @dataclass
@@ -32,6 +41,12 @@ class Result:
         Why the solver stopped, and how many instances failed if any did.
     success : ndarray of bool, shape (...)
         False where an instance failed (its W is then a feasible fallback, never NaN).
+    extra : dict
+        Solver-specific outputs (arrays of shape (...) are sliced and reshaped with the rest).
+    state : dict or None
+        Iterative solvers: everything needed to go on from the last iterate, as plain arrays
+        of leading shape (...) (``np.savez(path, **result.state)`` saves it, no pickle);
+        pass it back as ``solve(..., state=result.state)``. None for the other solvers.
     """
 
     W: np.ndarray
@@ -45,10 +60,16 @@ class Result:
     message: str
     success: np.ndarray = field(default=None)
     extra: dict = field(default_factory=dict, repr=False)
+    state: dict | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        batch = np.shape(self.csbf)
+        ok = np.ones(batch, dtype=bool) if self.success is None else self.success
+        self.success = np.broadcast_to(np.asarray(ok, dtype=bool), batch).copy()
 
     @classmethod
     def from_W(cls, problem, W, *, method, time_s, nit=0, history=None, message="done",
-               success=None, extra=None) -> Result:
+               success=None, extra=None, state=None) -> Result:
         """Evaluate the metrics of W on ``problem`` and build the result.
 
         ``time_s`` may be the wall time of the whole batch (a float, shared evenly) or an
@@ -69,9 +90,9 @@ class Result:
             history=history,
             method=method,
             message=message,
-            success=(np.ones(batch, dtype=bool) if success is None
-                     else np.broadcast_to(np.asarray(success, dtype=bool), batch).copy()),
+            success=success,
             extra={} if extra is None else dict(extra),
+            state=state,
         )
 
     @property
@@ -82,17 +103,43 @@ class Result:
     def gap(self, reference) -> np.ndarray:
         """Relative optimality gap (f_ref - f) / |f_ref|, shape (...); ``reference`` is a
         Result on the same instances (e.g. from the ``reference`` solver) or an array of f."""
-        f_ref = np.asarray(getattr(reference, "csbf", reference), dtype=np.float64)
-        return (f_ref - self.csbf) / np.abs(f_ref)
+        return optimality_gap(self.csbf, getattr(reference, "csbf", reference))
 
-    def __getitem__(self, index) -> Result:
-        """The results of a subset of instances (first batch axis)."""
-        def pick(x):
-            return None if x is None else x[index]
+    @property
+    def batch_shape(self) -> tuple:
+        return self.csbf.shape
+
+    def _map(self, fn) -> Result:
+        """A Result with ``fn`` applied to every per-instance array (leading batch axes)."""
+        batch = self.batch_shape
+
+        def per_instance(x):
+            return isinstance(x, np.ndarray) and x.shape[:len(batch)] == batch
+
+        def each(d):
+            return None if d is None else {k: fn(v) if per_instance(v) and k != "method"
+                                           else v for k, v in d.items()}
 
         return Result(
-            W=self.W[index], csbf=self.csbf[index], sum_rate=self.sum_rate[index],
-            sensing=self.sensing[index], nit=self.nit[index], time_s=self.time_s[index],
-            history=pick(self.history), method=self.method, message=self.message,
-            success=self.success[index], extra=self.extra,
+            W=fn(self.W), csbf=fn(self.csbf), sum_rate=fn(self.sum_rate),
+            sensing=fn(self.sensing), nit=fn(self.nit), time_s=fn(self.time_s),
+            history=None if self.history is None else fn(self.history), method=self.method,
+            message=self.message, success=fn(self.success), extra=each(self.extra),
+            state=each(self.state),
         )
+
+    def reshape(self, batch_shape) -> Result:
+        """The same results with the batch axes reshaped (everything it holds, state too)."""
+        batch, n = self.batch_shape, int(np.prod(self.batch_shape, dtype=np.int64))
+        new = tuple(batch_shape)
+        if int(np.prod(new, dtype=np.int64)) != n:
+            raise ValueError(f"batch_shape must hold {n} instances like {batch}, got {new}")
+        if new == batch:
+            return self
+        return self._map(lambda x: x.reshape(new + x.shape[len(batch):]))
+
+    def __getitem__(self, index) -> Result:
+        """The results of a subset of instances (first batch axis), everything it holds."""
+        if not self.batch_shape:
+            raise IndexError("a single-instance Result has no batch axis to index")
+        return self._map(lambda x: x[index])

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import angd_np as an
 from angd_np import Problem, Scenario, csbf, csbf_and_grad, power, ula_steering
-from angd_np.solvers import _angd_common
+from angd_np.solvers import iterative as _angd_common
 from angd_np.solvers._angd_step import Stepper, build_networks
 from angd_np.solvers.angd import PRESETS, angd_cnn, angd_fcn
 

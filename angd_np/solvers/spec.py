@@ -1,0 +1,94 @@
+"""``SolverSpec``: everything the package knows about one solver, in one place.
+
+Each solver module defines its spec(s) beside the solver function (``SPECS = (...)``), and
+the registry (:mod:`angd_np.solvers`) collects them. Everything else derives from the specs:
+``SOLVERS`` and the method names the CLI accepts, the runner's plan (which solvers take
+``iters``, how costly an instance is, which parallelise themselves), the plot styles and the
+benchmarks. Adding a solver is one module with a spec, or a call to
+:func:`angd_np.solvers.register` at run time::
+
+    from angd_np.solvers import SolverSpec, register
+
+    def my_solver(problem, *, rng=None, **options):
+        ...                                   # returns a Result
+    register(SolverSpec("mine", my_solver, label="My method"))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+
+__all__ = ["SolverSpec"]
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverSpec:
+    """One solver, described once.
+
+    Attributes
+    ----------
+    name : str
+        The method name (lower case, digits, ``-`` and ``_``), e.g. ``"angd-fcn"``.
+    solve : callable
+        ``solve(problem, *, rng=None, **options) -> Result`` solving a whole batch; iterative
+        solvers also take ``iters`` and ``state``.
+    label : str
+        Legend text in figures and tables.
+    iterative : bool
+        Takes ``iters`` (T), returns ``history`` (f per iteration) and ``state`` (continuable).
+    presets : tuple of str
+        Named option sets (the solver's ``preset`` option); the first is the default, each
+        other one is also a method of its own, ``NAME-PRESET`` (e.g. ``angd-fcn-tuned``).
+    cost : float
+        Rough time of one instance relative to pgd at T = 500 (orders the runner's chunks,
+        longest first, and weights its ETA).
+    threads : bool
+        Parallelises a batch itself (option ``threads``); the runner sets ``threads=1`` when
+        it already runs one process per core, so that nothing is oversubscribed.
+    extra : str or None
+        The optional dependency group it needs (``pip install 'angd_np[EXTRA]'``).
+    style : dict
+        Matplotlib keywords of its curves: ``color``, ``marker``; ``linewidth`` and
+        ``linestyle`` optional (thin and dotted for controls and references).
+    options : type or None
+        Its options dataclass (:class:`~angd_np.solvers.options.SolverOptions`), if any.
+    """
+
+    name: str
+    solve: Callable
+    label: str = ""
+    iterative: bool = False
+    presets: tuple = ()
+    cost: float = 1.0
+    threads: bool = False
+    extra: str | None = None
+    style: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
+    options: type | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            raise ValueError(f"name must be lower-case letters, digits, '-' and '_', starting "
+                             f"with a letter, got {self.name!r}")
+        if not callable(self.solve):
+            raise TypeError(f"solve must be callable, got {type(self.solve).__name__}")
+        if not isinstance(self.presets, tuple) or not all(
+                isinstance(p, str) and _NAME_RE.match(p) for p in self.presets):
+            raise ValueError(f"presets must be a tuple of names, got {self.presets!r}")
+        if not (isinstance(self.cost, (int, float)) and self.cost > 0):
+            raise ValueError(f"cost must be a number > 0, got {self.cost!r}")
+        if not isinstance(self.style, dict):
+            raise TypeError(f"style must be a dict of matplotlib keywords, got "
+                            f"{type(self.style).__name__}")
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
+
+    def variants(self) -> dict:
+        """Method name -> options: the solver itself, and ``NAME-PRESET`` per other preset."""
+        out = {self.name: {}}
+        for preset in self.presets[1:]:
+            out[f"{self.name}-{preset}"] = {"preset": preset}
+        return out
