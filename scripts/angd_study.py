@@ -233,7 +233,7 @@ def main():
     if args.eval_only:
         from angd_np.solvers.angd import PRESETS
 
-        tuned = {k: v for k, v in PRESETS["tuned"]["fcn"].items() if k in (
+        tuned = {k: v for k, v in PRESETS["tuned"]["fcn"].as_dict().items() if k in (
             "hidden", "eta_w", "eta_phi", "input_scale", "output_scale", "net_init", "init",
             "zero_last")}
         controls = {"pgd": dict(step="normalized", eta_w=args.pgd_eta),

@@ -49,7 +49,7 @@ from .. import nn
 from ..objective import csbf_and_grad
 from .iterative import BestTracker
 
-__all__ = ["build_networks", "Stepper", "run_chunk"]
+__all__ = ["build_networks", "Stepper", "run_chunk", "n_params"]
 
 
 def build_networks(network, M, K, net_streams, *, hidden=128, channels=16, kernel_size=3,
@@ -209,46 +209,94 @@ def _rowdot(a, b):
     return np.einsum("ij,ij->i", a, b)
 
 
-def run_chunk(problem, W0, net_streams, cfg, iters, tol, patience):
-    """Run ANGD on the C instances of ``problem`` (a chunk) for up to ``iters`` iterations.
+def n_params(network, M, K, opts):
+    """Parameters P of one network for an M×K problem (the width of the state's rows)."""
+    d = 2 * M * K
+    if network == "fcn":
+        h = opts.hidden
+        return (d + 1) * h + (h + 1) * h + (h + 1) * d
+    c, k, L = opts.channels, opts.kernel_size, M * K
+    return (2 * k + 1) * c + (c * k + 1) * c + (c * L + 1) * d
+
+
+def _per_instance(flat, net, C):
+    """(C, P) rows, one per network, of a buffer laid out like ``net.flat_params``."""
+    blocks, offset = [], 0
+    for p in net.params:
+        blocks.append(flat[offset:offset + p.size].reshape(C, -1))
+        offset += p.size
+    return np.concatenate(blocks, axis=1)
+
+
+def _to_flat(rows, net, C, out):
+    """Inverse of :func:`_per_instance`: write (C, P) rows into ``out`` (flat layout)."""
+    offset = col = 0
+    for p in net.params:
+        width = p.size // C
+        out[offset:offset + p.size].reshape(C, width)[...] = rows[:, col:col + width]
+        offset += p.size
+        col += width
+
+
+def run_chunk(problem, W0, net_streams, network, opts, saved=None):
+    """Run ANGD on the C instances of ``problem`` (a chunk) for up to ``opts.iters`` iterations.
 
     Parameters
     ----------
     problem : Problem
         H of shape (C, M, K).
     W0 : ndarray of complex128, shape (C, M, K)
-        Feasible starting points.
-    net_streams : list of C Generators
-        Network initialisation stream of each instance.
-    cfg : dict
-        Resolved options: network, hidden, channels, kernel_size, net_init, eta_w, eta_phi,
-        betas, input_scale, output_scale.
-    iters, tol, patience
-        As for ``BestTracker``.
+        Feasible starting points (the state's last iterates when continuing).
+    net_streams : list of C Generators or None
+        Network initialisation stream of each instance (None when continuing).
+    network : {"fcn", "cnn"}
+    opts : ANGDOptions
+        Resolved options.
+    saved : dict of arrays with leading axis C, optional
+        The chunk's rows of a validated state (``check_state``): go on from there.
 
     Returns
     -------
-    tracker : BestTracker
-        Best W, its f, history and iteration counts of the chunk.
-    failed : ndarray of bool, shape (C,)
-        Instances stopped because a value became non-finite.
+    dict of arrays with leading axis C
+        The tracker's state keys (``best_W``, ``best_f``, ``ref_f``, ``since``, ``active``),
+        ``history`` (C, T), ``nit``, ``failed`` (instances stopped because a value became
+        non-finite) and ANGD's own state keys (``W``, ``net_params``, ``adam_m``,
+        ``adam_v``, ``adam_t``).
     """
-    _, M, K = problem.H.shape
-    net = build_networks(cfg["network"], M, K, net_streams, hidden=cfg["hidden"],
-                         channels=cfg["channels"], kernel_size=cfg["kernel_size"],
-                         net_init=cfg["net_init"], zero_last=cfg["zero_last"])
-    opt = nn.Adam(net.flat_params, lr=cfg["eta_phi"], betas=cfg["betas"], maximize=True,
+    C, M, K = problem.H.shape
+    if saved is not None:  # parameters are overwritten from the state below
+        net_streams = [np.random.default_rng(0)] * C
+    net = build_networks(network, M, K, net_streams, hidden=opts.hidden,
+                         channels=opts.channels, kernel_size=opts.kernel_size,
+                         net_init=opts.net_init, zero_last=opts.zero_last)
+    opt = nn.Adam(net.flat_params, lr=opts.eta_phi, betas=opts.betas, maximize=True,
                   check_finite=False)
-    stepper = Stepper(net, problem, cfg["network"], cfg["eta_w"], cfg["input_scale"],
-                      cfg["output_scale"])
     W = np.array(W0, dtype=np.complex128)
     f, G = csbf_and_grad(W, problem)
-    tracker = BestTracker(W, f, iters, tol, patience)
-    failed = np.zeros(W.shape[0], dtype=bool)
-    any_failed = False
+    tracker = BestTracker(W, f, opts.iters, opts.tol, opts.patience, state=saved)
+    failed = np.zeros(C, dtype=bool)
+    if saved is not None:
+        _to_flat(saved["net_params"], net, C, net.flat_params)
+        moments = opt.state_dict()
+        # All instances of a chunk share one step count: those still active have all run
+        # every iteration; a stopped instance's count no longer matters (nothing it does is
+        # recorded).
+        steps = np.unique(saved["adam_t"][tracker.active] if tracker.active.any()
+                          else saved["adam_t"])
+        if steps.size != 1 and tracker.active.any() or steps.min() < 0:
+            raise ValueError(f"state['adam_t'] must be one step count >= 0 shared by the "
+                             f"instances still active, got {steps.tolist()}")
+        moments.update(t=steps.max(), m_acc_0=np.empty_like(net.flat_params),
+                       v_acc_0=np.empty_like(net.flat_params))
+        _to_flat(saved["adam_m"], net, C, moments["m_acc_0"])
+        _to_flat(saved["adam_v"], net, C, moments["v_acc_0"])
+        opt.load_state_dict(moments)
+        failed[...] = saved["failed"]
+    stepper = Stepper(net, problem, network, opts.eta_w, opts.input_scale, opts.output_scale)
+    any_failed = bool(failed.any())
     # Divergence is detected from f below, so NumPy's overflow warnings are noise here.
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(iters):
+        for t in range(opts.iters if tracker.active.any() else 0):
             V, f, G = stepper.propose(W, G)
             if not np.isfinite(f).all():
                 # A diverged instance is stopped; keep its numbers finite so the chunk's other
@@ -263,6 +311,13 @@ def run_chunk(problem, W0, net_streams, cfg, iters, tol, patience):
             stepper.backprop(G, failed if any_failed else None)
             opt.step(net.flat_grads)
             if not tracker.update(t, V, f):
+                W = V
                 break
             W = V
-    return tracker, failed
+    moments = opt.state_dict()
+    return {**tracker.state(), "history": tracker.history, "nit": tracker.nit,
+            "failed": failed, "W": W,
+            "net_params": _per_instance(net.flat_params, net, C),
+            "adam_m": _per_instance(moments["m_acc_0"], net, C),
+            "adam_v": _per_instance(moments["v_acc_0"], net, C),
+            "adam_t": np.full(C, opt.t, dtype=np.int64)}

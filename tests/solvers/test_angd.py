@@ -9,7 +9,7 @@ import angd_np as an
 from angd_np import Problem, Scenario, csbf, csbf_and_grad, power, ula_steering
 from angd_np.solvers import iterative as _angd_common
 from angd_np.solvers._angd_step import Stepper, build_networks
-from angd_np.solvers.angd import PRESETS, angd_cnn, angd_fcn
+from angd_np.solvers.angd import PRESETS, ANGDOptions, angd_cnn, angd_fcn
 
 
 def _unit_problem(rng, n, M, K, omega=0.5, p_max=1.0):
@@ -181,9 +181,23 @@ def test_given_initial_point_is_projected_and_used():
 
 def test_presets_hold_the_papers_values():
     paper = PRESETS["paper"]["fcn"]
-    assert (paper["iters"], paper["eta_w"], paper["eta_phi"]) == (500, 1.0, 1e-4)
-    assert paper["input_scale"] == "raw" and paper["output_scale"] == "none"
-    assert PRESETS["paper"]["cnn"]["channels"] == 16 and PRESETS["paper"]["cnn"]["kernel_size"] == 3
+    assert isinstance(paper, ANGDOptions)
+    assert (paper.iters, paper.eta_w, paper.eta_phi) == (500, 1.0, 1e-4)
+    assert paper.input_scale == "raw" and paper.output_scale == "none"
+    assert PRESETS["paper"]["cnn"].channels == 16 and PRESETS["paper"]["cnn"].kernel_size == 3
+    tuned = PRESETS["tuned"]["fcn"]
+    assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
+        0.1, 1e-3, "rms", "w") and tuned.zero_last
+
+
+def test_explicit_options_override_the_preset_and_are_validated_once():
+    opts = ANGDOptions.resolve("angd-fcn", PRESETS["tuned"]["fcn"], {"eta_phi": 5e-4,
+                                                                    "betas": [0.8, 0.99]})
+    assert opts.eta_phi == 5e-4 and opts.eta_w == 0.1 and opts.betas == (0.8, 0.99)
+    assert PRESETS["tuned"]["fcn"].eta_phi == 1e-3  # the preset itself is unchanged
+    with pytest.raises(TypeError, match=r"angd-cnn\(\) got unknown options \['hidden'\]; "
+                                        r"accepted: \[.*'channels'"):
+        ANGDOptions.resolve("angd-cnn", None, {"hidden": 8})
 
 
 @pytest.mark.parametrize("options,error,match", [
@@ -244,3 +258,113 @@ def test_zero_last_makes_the_first_step_a_no_op():
     np.testing.assert_allclose(res.history[:, 0], csbf(W0, problem), rtol=1e-12)
     with pytest.raises(TypeError, match="zero_last"):
         angd_fcn(problem, iters=2, zero_last="yes")
+
+
+# -- continuable state ----------------------------------------------------------------------
+_STATE_CASES = [
+    ("angd-fcn", dict(hidden=8)),
+    ("angd-cnn", dict(channels=4)),
+    ("angd-fcn", dict(hidden=8, preset="tuned", chunk=2, threads=2)),
+    ("angd-cnn", dict(preset="tuned", chunk=4, threads=2)),
+    # tol/patience: instances stop in the first part, in the second, and not at all.
+    ("angd-fcn", dict(hidden=8, tol=1e-4, patience=8, chunk=2, threads=2)),
+    ("angd-cnn", dict(tol=3e-4, patience=6, chunk=2, threads=2)),
+]
+
+
+def _assert_continues_exactly(full, first, second):
+    np.testing.assert_array_equal(np.concatenate([first.history, second.history], axis=-1),
+                                  full.history)
+    np.testing.assert_array_equal(second.W, full.W)
+    np.testing.assert_array_equal(second.csbf, full.csbf)
+    np.testing.assert_array_equal(second.csbf, np.maximum(first.csbf, second.csbf))
+    np.testing.assert_array_equal(first.nit + second.nit, full.nit)
+    for key in full.state:
+        np.testing.assert_array_equal(second.state[key], full.state[key], err_msg=key)
+
+
+@pytest.mark.parametrize("method,options", _STATE_CASES)
+def test_twenty_plus_twenty_iterations_from_the_state_equal_forty(method, options):
+    problem = Scenario.preset("balanced").draw(6, rng=1)
+    full = an.solve(problem, method, rng=3, iters=40, **options)
+    first = an.solve(problem, method, rng=3, iters=20, **options)
+    second = an.solve(problem, method, state=first.state, iters=20, **options)
+    _assert_continues_exactly(full, first, second)
+    if "tol" in options:  # the case covers stops in both parts and a full run
+        assert (full.nit < 20).any() and ((full.nit > 20) & (full.nit < 40)).any()
+        assert (full.nit == 40).any()
+
+
+def test_state_of_a_single_instance_and_of_a_batch_grid_continue(tmp_path):
+    problem = Scenario.preset("paper").draw(4, rng=2)
+    grid = problem.with_(H=problem.H.reshape(2, 2, 16, 2))
+    full = an.solve(grid, "angd-fcn", rng=5, iters=12, hidden=4)
+    first = an.solve(grid, "angd-fcn", rng=5, iters=5, hidden=4)
+    assert first.state["net_params"].shape[:2] == (2, 2)
+    second = an.solve(grid, "angd-fcn", state=first.state, iters=7, hidden=4)
+    _assert_continues_exactly(full, first, second)
+    single = problem.with_(H=problem.H[0])
+    one = an.solve(single, "angd-fcn", rng=5, iters=5, hidden=4)
+    assert one.state["W"].shape == (16, 2) and one.state["adam_t"].shape == ()
+    more = an.solve(single, "angd-fcn", state=one.state, iters=7, hidden=4)
+    np.testing.assert_array_equal(more.W, an.solve(single, "angd-fcn", rng=5, iters=12,
+                                                   hidden=4).W)
+
+
+@pytest.mark.parametrize("method,options", [("angd-fcn", dict(hidden=8)),
+                                            ("angd-cnn", dict(channels=4))])
+def test_a_state_saved_with_savez_continues_identically(tmp_path, method, options):
+    problem = Scenario.preset("balanced").draw(3, rng=4)
+    first = an.solve(problem, method, rng=6, iters=10, **options)
+    path = tmp_path / "state.npz"
+    np.savez(path, **first.state)
+    with np.load(path, allow_pickle=False) as loaded:
+        again = an.solve(problem, method, state=loaded, iters=10, **options)
+    direct = an.solve(problem, method, state=first.state, iters=10, **options)
+    np.testing.assert_array_equal(again.history, direct.history)
+    np.testing.assert_array_equal(again.W, direct.W)
+    full = an.solve(problem, method, rng=6, iters=20, **options)
+    np.testing.assert_array_equal(again.W, full.W)
+
+
+def test_continuing_with_other_chunks_and_threads_gives_the_same_results():
+    problem = Scenario.preset("balanced").draw(5, rng=1)
+    first = an.solve(problem, "angd-fcn", rng=2, iters=8, hidden=4, chunk=2, threads=2)
+    a = an.solve(problem, "angd-fcn", state=first.state, iters=8, hidden=4, chunk=2)
+    b = an.solve(problem, "angd-fcn", state=first.state, iters=8, hidden=4, chunk=5, threads=1)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.history, b.history)
+
+
+def _bad_state_cases():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    state = an.solve(problem, "angd-fcn", rng=0, iters=3, hidden=4).state
+    pgd_state = an.solve(problem, "pgd", rng=0, iters=3).state
+    cnn_state = an.solve(problem, "angd-cnn", rng=0, iters=3, channels=2).state
+    bigger = Scenario.preset("balanced", n_tx=8).draw(2, rng=0)
+    return problem, state, [
+        (problem, pgd_state, {}, "written by 'pgd'"),
+        (problem, cnn_state, {}, "written by 'angd-cnn'"),
+        (problem, state, dict(hidden=8), "net_params"),
+        (problem[:1], state, {}, "1 instances"),
+        (bigger, state, {}, r"shape \(8, 2\)"),
+        (problem, {k: v for k, v in state.items() if k != "adam_m"}, {}, "missing.*adam_m"),
+        (problem, {**state, "adam_v": state["adam_v"][:, :-1]}, {}, "adam_v"),
+        (problem, {**state, "adam_t": state["adam_t"].astype(np.float64)}, {}, "int64"),
+        (problem, {**state, "adam_t": np.array([3, 5])}, {}, "adam_t"),
+    ]
+
+
+def test_a_bad_state_is_refused_with_a_clear_error():
+    _, _, cases = _bad_state_cases()
+    for problem, state, options, match in cases:
+        with pytest.raises(ValueError, match=match):
+            angd_fcn(problem, state=state, iters=2, **{"hidden": 4, **options})
+    with pytest.raises(TypeError, match="state must be a mapping"):
+        angd_fcn(cases[0][0], state=[1, 2], iters=2, hidden=4)
+
+
+def test_success_is_a_bool_array_per_instance():
+    problem = Scenario.preset("balanced").draw(3, rng=0)
+    res = angd_fcn(problem, rng=0, iters=3, hidden=4)
+    assert res.success.dtype == np.bool_ and res.success.shape == (3,) and res.success.all()
