@@ -14,8 +14,19 @@ from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
-FIGURE_NAMES = ("fig2", "fig3", "fig4", "tradeoff", "convergence", "runtime")
-SOLVE_METHODS = "zf,mmse,ccpa,angd-fcn,angd-cnn,pgd,adam,reference"
+
+def _figure_names() -> tuple:
+    """The registered figures (:data:`angd_np.experiments.FIGURES`), in order."""
+    from .experiments.configs import FIGURES
+
+    return tuple(FIGURES)
+
+
+def _solve_methods() -> str:
+    """Default of ``solve --methods``: every registered solver (its default preset)."""
+    from .solvers import SPECS
+
+    return ",".join(SPECS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,9 +87,27 @@ _EPILOG_REPORT = """examples:
 _EPILOG_BENCH = """examples:
   angd-np bench --quick
 """
+_EPILOG_BANK = """examples:
+  angd-np bank --preset balanced --instances 100 --seed 0 --n-tx 10 --out bank.npz --mat bank.mat
+  angd-np bank --preset paper --instances 5 --n-tx 8 --methods zf,ccpa --iters 100 --out small.npz
+
+Runs the reference solver, CCPA and every registered solver (or --methods) on each instance,
+keeps the best after a local polish and certifies it (stationarity, spread of the optima).
+"""
+_EPILOG_VERIFY = """examples:
+  angd-np verify paper-m10 mine.npz             # a shipped bank (paper-m10, paper-m16,
+                                                #   balanced-m10, balanced-m16) or a path
+  angd-np verify bank.mat mine.mat --json
+
+CANDIDATE: .npz with an array W, .npy, or .mat (MATLAB/Octave save -v7) with a variable W, of
+shape (N, M, K), or (M, K, N) as MATLAB's W(:, :, n). Exit status: 0 every W feasible
+(||W||_F^2 <= p_max (1 + 1e-9)), 1 some are not (listed), 2 unreadable or mismatched input.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser; figure and method names come from the registries at the time of the call."""
+    figure_names, solve_methods = _figure_names(), _solve_methods()
     parser = _Parser(prog="angd-np", description=(
         "ANGD for ISAC precoding (pure NumPy): solve instances, reproduce the paper's "
         "figures, write the report, benchmark."))
@@ -95,9 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-users", type=_positive_int, help="users K (default: 2)")
     p.add_argument("--p-max-dbm", type=_finite, help="power budget in dBm (default: 30)")
     p.add_argument("--omega", type=_finite, help="CSBF sensing weight (default: the preset's)")
-    p.add_argument("--methods", default=SOLVE_METHODS,
+    p.add_argument("--methods", default=solve_methods,
                    help=f"comma-separated methods, '-tuned' for tuned ANGD (default: "
-                   f"{SOLVE_METHODS})")
+                   f"{solve_methods})")
     p.add_argument("--iters", type=_positive_int, help="iterations T of gradient methods")
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed (default: 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -105,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figure", help="run (or resume) figures and plot them",
                        description="Monte Carlo runs behind the paper's Figs. 2-4 and ours.",
                        epilog=_EPILOG_FIGURE, formatter_class=fmt)
-    p.add_argument("names", nargs="+", metavar="NAME", choices=FIGURE_NAMES + ("all",),
-                   help=f"one or more of {', '.join(FIGURE_NAMES)}, or all")
+    p.add_argument("names", nargs="+", metavar="NAME", choices=figure_names + ("all",),
+                   help=f"one or more of {', '.join(figure_names)}, or all")
     p.add_argument("--trials", type=_positive_int, default=100,
                    help="Monte Carlo trials per point (default: 100; the paper used 1000)")
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed (default: 0)")
@@ -139,6 +168,34 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Time the kernels, solvers and figure runs.",
                        formatter_class=fmt)
     p.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+
+    p = sub.add_parser("bank", help="make a certified instance bank (.npz, .mat)",
+                       description="Draw instances, solve them with every solver, and write "
+                       "the instances with their best-known precoders and certificate.",
+                       epilog=_EPILOG_BANK, formatter_class=fmt)
+    p.add_argument("--preset", default="paper", choices=("paper", "balanced"),
+                   help="scenario preset (default: paper)")
+    p.add_argument("--instances", type=_positive_int, default=100,
+                   help="number of instances N: trials 0..N-1 of --seed (default: 100)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed (default: 0)")
+    p.add_argument("--n-tx", type=_positive_int, help="antennas M (default: the preset's, 16)")
+    p.add_argument("--n-users", type=_positive_int, help="users K (default: 2)")
+    p.add_argument("--p-max-dbm", type=_finite, help="power budget in dBm (default: 30)")
+    p.add_argument("--noise-dbm", type=_finite, help="noise power in dBm (default: -80)")
+    p.add_argument("--omega", type=_finite, help="CSBF sensing weight (default: the preset's)")
+    p.add_argument("--methods", help="comma-separated methods (default: every registered "
+                   "solver; the reference always runs)")
+    p.add_argument("--iters", type=_positive_int, help="iterations T of gradient methods")
+    p.add_argument("--out", required=True, metavar="BANK.npz", help="the .npz file to write")
+    p.add_argument("--mat", metavar="BANK.mat", help="also write this .mat file (needs scipy)")
+
+    p = sub.add_parser("verify", help="score precoders against a bank",
+                       description="Feasibility, CSBF, sum rate, sensing and gap to the "
+                       "best-known value, per instance and in summary.",
+                       epilog=_EPILOG_VERIFY, formatter_class=fmt)
+    p.add_argument("bank", metavar="BANK", help="bank .npz/.mat, or a shipped bank's name")
+    p.add_argument("candidate", metavar="CANDIDATE", help="precoders W: .npz, .npy or .mat")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -165,8 +222,8 @@ def _writable_dir(path) -> Path:
 def _cmd_solve(args, stdout):
     import numpy as np
 
-    from .experiments.configs import method_call, parse_methods
-    from .solvers import solve
+    from .experiments.configs import parse_methods
+    from .solvers import method_call, optimality_gap, solve
     from .system import Scenario, trial_generator
 
     changes = {k: v for k, v in (("n_tx", args.n_tx), ("n_users", args.n_users),
@@ -188,7 +245,7 @@ def _cmd_solve(args, stdout):
                         "success": bool(np.all(res.success)), "message": res.message})
     ref = next((r["csbf"] for r in results if r["method"] == "reference"), None)
     for r in results:
-        r["gap"] = None if ref is None else (ref - r["csbf"]) / abs(ref)
+        r["gap"] = None if ref is None else float(optimality_gap(r["csbf"], ref))
     if args.json:
         import dataclasses
 
@@ -215,7 +272,7 @@ def _cmd_figure(args, stdout):
     from .experiments import make_config, run_figures
     from .experiments.runner import check_scheduler
 
-    names = list(dict.fromkeys(FIGURE_NAMES if "all" in args.names else args.names))
+    names = list(dict.fromkeys(_figure_names() if "all" in args.names else args.names))
     if args.scheduler is not None:
         check_scheduler(args.scheduler)
     configs = [make_config(n, preset=args.preset, seed=args.seed, trials=args.trials,
@@ -249,6 +306,74 @@ def _cmd_bench(args, stdout):
     return bench.run(quick=args.quick, stream=stdout)
 
 
+def _cmd_bank(args, stdout):
+    import numpy as np
+
+    from . import bank
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".npz":
+        raise ValueError(f"out must end in .npz, got {args.out!r}")
+    targets = [out]
+    if args.mat is not None:
+        if Path(args.mat).suffix.lower() != ".mat":
+            raise ValueError(f"mat must end in .mat, got {args.mat!r}")
+        targets.append(Path(args.mat))
+    for target in targets:  # fail before minutes of solving, not after
+        _writable_dir(target.parent)
+    overrides = {k: v for k, v in (("n_tx", args.n_tx), ("n_users", args.n_users),
+                                   ("p_max_dbm", args.p_max_dbm),
+                                   ("noise_dbm", args.noise_dbm), ("omega", args.omega))
+                 if v is not None}
+
+    def progress(line):
+        stdout.write(line + "\n")
+        stdout.flush()
+
+    made = bank.make(args.preset, args.instances, args.seed, methods=args.methods,
+                     iters=args.iters, progress=progress, **overrides)
+    for target in targets:
+        made.save(target)
+        stdout.write(f"wrote {target}\n")
+    winners = dict(zip(*np.unique(made.best_method, return_counts=True)))
+    stdout.write(
+        f"{made.n_instances} instances, M = {made.n_tx}, K = {made.n_users}; best found by "
+        f"{', '.join(f'{m} {int(c)}' for m, c in winners.items())}; stationarity max "
+        f"{made.stationarity.max():.1e} (certified < {made.stationarity_threshold:g}: "
+        f"{int((made.stationarity < made.stationarity_threshold).sum())} of "
+        f"{made.n_instances}); starts disagree (spread > {made.spread_tolerance:g}) on "
+        f"{int(made.flagged.sum())}\ninstance_sha256 {made.instance_sha256}\n")
+    return 0
+
+
+def _cmd_verify(args, stdout):
+    from . import bank
+
+    loaded = bank.load(args.bank)
+    score = bank.verify(loaded, bank.read_candidate(args.candidate))
+    if args.json:
+        records = [{"instance": n, "feasible": bool(score.feasible[n]),
+                    "power": float(score.power[n]), "csbf": float(score.csbf[n]),
+                    "sum_rate": float(score.sum_rate[n]), "sensing": float(score.sensing[n]),
+                    "f_best": float(loaded.f_best[n]), "gap": float(score.gap[n])}
+                   for n in range(loaded.n_instances)]
+        stdout.write(json.dumps({"bank": str(args.bank), "candidate": args.candidate,
+                                 "layout": score.layout, "summary": score.summary(),
+                                 "instances": records}, indent=2) + "\n")
+    else:
+        stdout.write(bank.format_score(score, loaded, title=(
+            f"# bank {args.bank}: {loaded.n_instances} instances, M = {loaded.n_tx}, "
+            f"K = {loaded.n_users}, preset {loaded.preset}, seed {loaded.seed}; candidate "
+            f"{args.candidate}, layout {score.layout}")))
+    bad = score.infeasible
+    if bad.size:
+        sys.stderr.write(f"angd-np verify: {bad.size} of {loaded.n_instances} precoders are "
+                         f"infeasible (||W||_F^2 > p_max (1 + 1e-9)): instances "
+                         f"{', '.join(map(str, bad))}\n")
+        return 1
+    return 0
+
+
 def main(argv=None, stdout=None) -> int:
     """Run the command line; returns the exit status (0, 1, 2 or 130)."""
     stdout = sys.stdout if stdout is None else stdout
@@ -258,7 +383,7 @@ def main(argv=None, stdout=None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     command = {"solve": _cmd_solve, "figure": _cmd_figure, "report": _cmd_report,
-               "bench": _cmd_bench}[args.command]
+               "bench": _cmd_bench, "bank": _cmd_bank, "verify": _cmd_verify}[args.command]
     try:
         return command(args, stdout)
     except (ValueError, TypeError) as exc:

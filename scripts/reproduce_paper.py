@@ -19,7 +19,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from angd_np.cli import FIGURE_NAMES, main
+from angd_np.cli import main
+from angd_np.experiments import FIGURES
 
 
 def reproduce(argv=None) -> int:
@@ -43,7 +44,7 @@ def reproduce(argv=None) -> int:
         if args.figures_dir:
             target = Path(args.figures_dir)
             target.mkdir(parents=True, exist_ok=True)
-            for name in FIGURE_NAMES:
+            for name in FIGURES:
                 png = out / name / f"{name}.png"
                 if png.exists():
                     shutil.copyfile(png, target / f"{preset}-{name}.png")

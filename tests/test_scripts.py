@@ -17,14 +17,14 @@ def _load(name):
 
 def test_reproduce_paper_writes_every_figure_the_report_and_the_readme_copies(tmp_path):
     pytest.importorskip("matplotlib")
-    from angd_np.cli import FIGURE_NAMES
+    from angd_np.experiments import FIGURES
 
     reproduce = _load("reproduce_paper").reproduce
     out, figs = tmp_path / "out", tmp_path / "figs"
     status = reproduce(["--out", str(out), "--presets", "balanced", "--trials", "2",
                         "--methods", "zf,mmse", "--figures-dir", str(figs)])
     assert status == 0
-    for name in FIGURE_NAMES:
+    for name in FIGURES:
         assert (out / "balanced" / name / "results.csv").stat().st_size > 0
         assert (figs / f"balanced-{name}.png").read_bytes()[:4] == b"\x89PNG"
     report = (figs / "balanced-REPORT.md").read_text()

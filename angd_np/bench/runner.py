@@ -34,11 +34,13 @@ def run(quick: bool = False) -> list[dict]:
     quick : bool
         fig4 at 4 trials (a smoke test of the numbers) instead of every figure at 10.
     """
+    from ..experiments import FIGURES
+
     cores = os.cpu_count() or 1
     if quick:
         cases = [(("fig4",), 4)]
     else:
-        cases = [(("fig2", "fig3", "fig4", "tradeoff", "convergence", "runtime"), 10)]
+        cases = [(tuple(FIGURES), 10)]
     worker_counts = sorted({1, min(2, cores), cores})
     rows = []
     for figures, trials in cases:

@@ -24,8 +24,13 @@ Trials: the paper's figures run ``--trials``; to keep ``figure all`` within its 
 costs in precision) and ``runtime`` at most 10 (it measures time, not a mean outcome).
 ``meta.json`` records the number each figure ran.
 
-Method names are the solver registry's (``angd_np.SOLVERS``) plus ``-tuned`` variants of
-ANGD, which call the same solver with ``preset="tuned"``.
+Method names are the solver registry's (``angd_np.solvers.method_names()``): every
+registered solver and its preset variants (``angd-fcn-tuned`` calls ``angd-fcn`` with
+``preset="tuned"``).
+
+Adding a figure is one :class:`FigureSpec` passed to :func:`register_figure`: its sweep,
+the curves it stores (:mod:`.curves`) and its plot function (:mod:`.figures`). The CLI's
+figure names, ``figure all``, the report's list and the benchmarks read :data:`FIGURES`.
 """
 
 from __future__ import annotations
@@ -35,9 +40,13 @@ import json
 import math
 from dataclasses import dataclass
 
+from collections.abc import Callable
+
 from .._validate import check_int
-from ..solvers import SOLVERS
+from ..solvers import method_call
 from ..system import PRESETS, Scenario
+from . import figures
+from .curves import CURVES
 
 __all__ = [
     "FIGURES",
@@ -48,32 +57,14 @@ __all__ = [
     "method_call",
     "parse_methods",
     "make_config",
+    "register_figure",
+    "unregister_figure",
 ]
 
-#: The methods the paper compares, and our tuned ANGD.
+#: The methods the paper compares, and our tuned ANGD (the paper's figures' defaults).
 PAPER_METHODS = ("zf", "mmse", "ccpa", "angd-fcn", "angd-cnn", "angd-fcn-tuned", "angd-cnn-tuned")
-#: Every method we can run.
+#: The paper's methods, our controls and the reference (the tradeoff and runtime defaults).
 ALL_METHODS = PAPER_METHODS + ("pgd", "adam", "reference")
-#: Solvers that take ``iters`` (T, the number of gradient steps).
-ITERATIVE = ("pgd", "adam", "angd-fcn", "angd-cnn")
-#: Solvers that have a ``preset`` option (and so a ``-tuned`` variant).
-TUNABLE = ("angd-fcn", "angd-cnn")
-
-
-def method_call(name: str, iters: int | None = None) -> tuple[str, dict]:
-    """The registry solver and options behind a method name in the results.
-
-    >>> method_call("angd-fcn-tuned", iters=50)
-    ('angd-fcn', {'preset': 'tuned', 'iters': 50})
-    """
-    base, tuned = (name[: -len("-tuned")], True) if name.endswith("-tuned") else (name, False)
-    if base not in SOLVERS or (tuned and base not in TUNABLE):
-        accepted = list(SOLVERS) + [f"{m}-tuned" for m in TUNABLE]
-        raise ValueError(f"method must be one of {accepted}, got {name!r}")
-    options = {"preset": "tuned"} if tuned else {}
-    if iters is not None and base in ITERATIVE:
-        options["iters"] = int(iters)
-    return base, options
 
 
 def parse_methods(text) -> tuple[str, ...]:
@@ -106,13 +97,21 @@ class FigureSpec:
     base : dict
         Scenario fields fixed for this figure on top of the preset (e.g. M = 10 for fig4).
     curves : str or None
-        ``"pattern"`` (beampattern per angle, fig2), ``"history"`` (CSBF per iteration) or None.
+        A kind of :data:`.curves.CURVES`: ``"pattern"`` (beampattern per angle, fig2),
+        ``"history"`` (CSBF per iteration), or None.
     trial_fraction : float
         Share of ``--trials`` this figure runs (our additions need fewer than the paper's).
     trial_cap : int or None
         At most this many trials whatever ``--trials`` says (runtime: a few suffice).
     reference_cap : int or None
         At most this many trials for the (slow) reference solver in this figure.
+    title : str
+        Title of the plot.
+    plot : callable
+        ``plot(fig, folder, meta, summary, spec)`` draws the figure from the stored CSVs on a
+        matplotlib Figure (see :mod:`.figures`).
+    figsize : (float, float)
+        Size of the Figure in inches.
     """
 
     name: str
@@ -126,6 +125,13 @@ class FigureSpec:
     trial_cap: int | None = None
     reference_cap: int | None = None
     title: str = ""
+    plot: Callable = figures.draw_sweep
+    figsize: tuple = (6.4, 3.6)
+
+    def __post_init__(self):
+        if self.curves is not None and self.curves not in CURVES:
+            raise ValueError(f"curves must be one of {list(CURVES)} or None, got "
+                             f"{self.curves!r}")
 
     def trials(self, requested: int) -> int:
         """Trials this figure runs when the user asks for ``requested``."""
@@ -133,27 +139,48 @@ class FigureSpec:
         return n if self.trial_cap is None else min(n, self.trial_cap)
 
 
-FIGURES = {
-    spec.name: spec
-    for spec in (
-        FigureSpec("fig2", "n_tx", (16, 8), "angle (deg)", PAPER_METHODS, curves="pattern",
-                   title="Beampattern (paper Fig. 2)"),
-        FigureSpec("fig3", "n_tx", (4, 6, 8, 10, 12, 14, 16), "number of antennas M",
-                   PAPER_METHODS + ("reference",), title="Sum rate vs M (paper Fig. 3)"),
-        FigureSpec("fig4", "p_max_dbm", tuple(float(p) for p in range(20, 41, 4)),
-                   "transmit power p_max (dBm)", PAPER_METHODS + ("reference",),
-                   base={"n_tx": 10}, title="Sum rate vs power, M = 10 (paper Fig. 4)"),
-        FigureSpec("tradeoff", "omega", (0.3, 3.0, 30.0, 300.0, 3e3, 1e4, 1e5),
-                   "sensing gain (W)", ALL_METHODS, trial_fraction=0.25,
-                   title="Sum rate against sensing gain as omega sweeps"),
-        FigureSpec("convergence", "n_tx", (16,), "iteration",
-                   ("angd-fcn", "angd-cnn", "angd-fcn-tuned", "angd-cnn-tuned", "pgd", "adam",
-                    "ccpa", "reference"), curves="history", trial_fraction=0.25,
-                   title="CSBF against iteration"),
-        FigureSpec("runtime", "n_tx", (4, 8, 16, 32), "number of antennas M", ALL_METHODS,
-                   trial_cap=10, reference_cap=2, title="Time per instance"),
-    )
-}
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def register_figure(spec: FigureSpec, *, replace: bool = False) -> FigureSpec:
+    """Add a figure: it becomes a name of ``angd-np figure`` and part of ``figure all``."""
+    if not isinstance(spec, FigureSpec):
+        raise TypeError(f"spec must be a FigureSpec, got {type(spec).__name__}")
+    if spec.name == "all" or (spec.name in FIGURES and not replace):
+        raise ValueError(f"a figure named {spec.name!r} exists already (or is reserved)")
+    FIGURES[spec.name] = spec
+    return spec
+
+
+def unregister_figure(name: str) -> FigureSpec:
+    """Remove a figure added by :func:`register_figure`; returns its spec."""
+    if name not in FIGURES:
+        raise ValueError(f"name must be a figure of {list(FIGURES)}, got {name!r}")
+    return FIGURES.pop(name)
+
+
+for _spec in (
+    FigureSpec("fig2", "n_tx", (16, 8), "angle (deg)", PAPER_METHODS, curves="pattern",
+               title="Beampattern (paper Fig. 2)", plot=figures.draw_patterns,
+               figsize=(8.4, 4.0)),
+    FigureSpec("fig3", "n_tx", (4, 6, 8, 10, 12, 14, 16), "number of antennas M",
+               PAPER_METHODS + ("reference",), title="Sum rate vs M (paper Fig. 3)"),
+    FigureSpec("fig4", "p_max_dbm", tuple(float(p) for p in range(20, 41, 4)),
+               "transmit power p_max (dBm)", PAPER_METHODS + ("reference",),
+               base={"n_tx": 10}, title="Sum rate vs power, M = 10 (paper Fig. 4)"),
+    FigureSpec("tradeoff", "omega", (0.3, 3.0, 30.0, 300.0, 3e3, 1e4, 1e5),
+               "sensing gain (W)", ALL_METHODS, trial_fraction=0.25,
+               title="Sum rate against sensing gain as omega sweeps",
+               plot=figures.draw_tradeoff),
+    FigureSpec("convergence", "n_tx", (16,), "iteration",
+               ("angd-fcn", "angd-cnn", "angd-fcn-tuned", "angd-cnn-tuned", "pgd", "adam",
+                "ccpa", "reference"), curves="history", trial_fraction=0.25,
+               title="CSBF against iteration", plot=figures.draw_convergence),
+    FigureSpec("runtime", "n_tx", (4, 8, 16, 32), "number of antennas M", ALL_METHODS,
+               trial_cap=10, reference_cap=2, title="Time per instance",
+               plot=figures.draw_runtime),
+):
+    register_figure(_spec)
 
 
 @dataclass(frozen=True)
@@ -196,7 +223,7 @@ class RunConfig:
         return Scenario.preset(self.preset, **{**self.spec.base, self.spec.x_field: x})
 
     def calls(self) -> dict:
-        """method name -> (registry solver, options)."""
+        """method name -> (registered solver, options)."""
         return {m: method_call(m, self.iters) for m in self.methods}
 
     def identity(self) -> dict:

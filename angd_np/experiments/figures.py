@@ -3,7 +3,9 @@
 Plotting never recomputes anything: ``plot_figure(name, folder)`` reads ``summary.csv`` (and
 ``pattern.csv`` or ``history.csv``) and ``meta.json``, so a figure can be redrawn or restyled
 without running a trial. Each ``plot_*`` function takes ``ax=None``, draws on it and returns
-the Axes; nothing is shown. Means carry 95% confidence bands (Student t over trials).
+the Axes; nothing is shown. Means carry 95% confidence bands (Student t over trials). Each
+``draw_*`` function lays out a whole figure, ``draw(fig, folder, meta, summary, spec)``: a
+figure spec (:mod:`.configs`) names its own.
 
 Matplotlib is imported inside the functions, through ``matplotlib.figure.Figure`` (no pyplot,
 so no GUI backend and no global state): headless by construction.
@@ -17,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .configs import FIGURES
 from .plotstyle import RC, style
 from .store import read_csv
 
 __all__ = ["plot_figure", "plot_pattern", "plot_sweep", "plot_tradeoff", "plot_convergence",
-           "plot_runtime", "user_sector_deg"]
+           "plot_runtime", "user_sector_deg", "draw_patterns", "draw_sweep", "draw_tradeoff",
+           "draw_convergence", "draw_runtime"]
 
 
 def _matplotlib():
@@ -165,37 +167,58 @@ def plot_runtime(summary, methods=None, ax=None):
     return ax
 
 
+def _legend_right(ax):
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def draw_patterns(fig, folder, meta, summary, spec):
+    """fig2: one beampattern panel per M, a shared legend below."""
+    pattern = _table(Path(folder) / "pattern.csv")
+    axes = fig.subplots(1, len(meta["x_values"]), sharey=True, squeeze=False)[0]
+    for ax, x, scen in zip(axes, meta["x_values"], meta["identity"]["scenarios"], strict=True):
+        plot_pattern(pattern, x, scen, meta["methods"], ax=ax)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=6)
+
+
+def draw_sweep(fig, folder, meta, summary, spec):
+    """Sum rate against the sweep's x (fig3, fig4)."""
+    ax = fig.add_subplot()
+    plot_sweep(summary, spec.x_label, methods=meta["methods"], ax=ax)
+    _legend_right(ax)
+
+
+def draw_tradeoff(fig, folder, meta, summary, spec):
+    ax = fig.add_subplot()
+    plot_tradeoff(summary, meta["methods"], ax=ax)
+    _legend_right(ax)
+
+
+def draw_convergence(fig, folder, meta, summary, spec):
+    ax = fig.add_subplot()
+    plot_convergence(_table(Path(folder) / "history.csv"), summary, meta["methods"], ax=ax)
+    _legend_right(ax)
+
+
+def draw_runtime(fig, folder, meta, summary, spec):
+    ax = fig.add_subplot()
+    plot_runtime(summary, meta["methods"], ax=ax)
+    _legend_right(ax)
+
+
 def plot_figure(name: str, folder) -> list[Path]:
     """Draw ``folder/name.png`` and ``.pdf`` from the folder's CSVs; returns the paths."""
+    from .configs import FIGURES  # (configs names this module's draw functions)
+
+    if name not in FIGURES:
+        raise ValueError(f"name must be a figure name {list(FIGURES)}, got {name!r}")
+    spec = FIGURES[name]
     matplotlib, Figure = _matplotlib()
     folder = Path(folder)
     meta = json.loads((folder / "meta.json").read_text())
     summary = _table(folder / "summary.csv")
-    methods = meta["methods"]
-    scenarios = meta["identity"]["scenarios"]
     with matplotlib.rc_context(RC):
-        if name == "fig2":
-            fig = Figure(figsize=(8.4, 4.0), layout="constrained")
-            pattern = _table(folder / "pattern.csv")
-            axes = fig.subplots(1, len(meta["x_values"]), sharey=True, squeeze=False)[0]
-            for ax, x, scen in zip(axes, meta["x_values"], scenarios, strict=True):
-                plot_pattern(pattern, x, scen, methods, ax=ax)
-            fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-                       ncol=6)
-        else:
-            fig = Figure(figsize=(6.4, 3.6), layout="constrained")
-            ax = fig.add_subplot()
-            if name in ("fig3", "fig4"):
-                plot_sweep(summary, FIGURES[name].x_label, methods=methods, ax=ax)
-            elif name == "tradeoff":
-                plot_tradeoff(summary, methods, ax=ax)
-            elif name == "convergence":
-                plot_convergence(_table(folder / "history.csv"), summary, methods, ax=ax)
-            elif name == "runtime":
-                plot_runtime(summary, methods, ax=ax)
-            else:
-                raise ValueError(f"name must be a figure name, got {name!r}")
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig = Figure(figsize=spec.figsize, layout="constrained")
+        spec.plot(fig, folder, meta, summary, spec)
         fig.suptitle(f"{meta['title']} — preset {meta['preset']}, {meta['trials']} trials",
                      fontsize=9)
         paths = [folder / f"{name}.png", folder / f"{name}.pdf"]

@@ -1,23 +1,13 @@
 """One look for every figure: a colour, marker, line style and label per method.
 
-The paper's methods keep solid lines; our tuned ANGD variants are dashed in the colour of
-their paper configuration; the extra baselines (pgd, adam) and the reference are thin.
+Each solver's colour, marker, label and line weight come from its
+:class:`~angd_np.solvers.SolverSpec`. A preset variant (``angd-fcn-tuned``) is dashed in the
+colour of its solver, with the preset in its label; a method no spec knows is black.
 """
 
 from __future__ import annotations
 
 __all__ = ["style", "label", "RC"]
-
-_BASE = {
-    "zf": dict(color="#1f77b4", marker="o", label="ZF"),
-    "mmse": dict(color="#17becf", marker="x", label="MMSE"),
-    "ccpa": dict(color="#d62728", marker="s", label="CCPA"),
-    "angd-fcn": dict(color="#2ca02c", marker="^", label="ANGD-FCN"),
-    "angd-cnn": dict(color="#9467bd", marker="v", label="ANGD-CNN"),
-    "pgd": dict(color="#8c564b", marker="D", label="PGD"),
-    "adam": dict(color="#e377c2", marker="P", label="Adam on W"),
-    "reference": dict(color="#444444", marker="*", label="reference (best found)"),
-}
 
 #: Matplotlib settings applied to every figure (small, legible PNGs for the README).
 RC = {
@@ -33,15 +23,20 @@ RC = {
 
 
 def style(method: str) -> dict:
-    """Keyword arguments for ``Axes.plot`` for a method name (``-tuned`` variants too)."""
-    tuned = method.endswith("-tuned")
-    base = method[: -len("-tuned")] if tuned else method
-    s = dict(_BASE.get(base, dict(color="black", marker=".", label=base)))
-    s["label"] = s["label"] + (" (tuned)" if tuned else "")
-    s["linestyle"] = "--" if tuned else (":" if base == "reference" else "-")
-    if base in ("pgd", "adam", "reference"):
-        s["linewidth"] = 1.0
-    return s
+    """Keyword arguments for ``Axes.plot`` for a method name (preset variants too)."""
+    from ..solvers import method_call, spec
+
+    try:
+        solver, options = method_call(method)
+    except ValueError:
+        return dict(color="black", marker=".", label=method, linestyle="-")
+    s = spec(solver)
+    out = {"linestyle": "-", "color": "black", "marker": ".", **s.style}
+    out["label"] = s.label
+    if "preset" in options:
+        out["label"] += f" ({options['preset']})"
+        out["linestyle"] = "--"
+    return out
 
 
 def label(method: str) -> str:

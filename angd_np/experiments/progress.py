@@ -1,4 +1,9 @@
-"""A one-line progress bar with an ETA, on stderr, only when stderr is a terminal.
+"""Progress with an ETA on stderr: a redrawn bar on a terminal, plain lines elsewhere.
+
+On a terminal one line is redrawn in place. Off a terminal (a CI log, ``nohup``, a notebook
+cell) a carriage-return bar would be invisible or garbage, so a plain line is printed each
+time a finished chunk brings the run 10% further or 30 s after the last line, and one at the
+end.
 
 Chunks cost very different amounts (a CCPA chunk takes seconds, a ZF chunk microseconds), so
 progress is counted in *estimated work*, not in chunks: each chunk carries a weight and the
@@ -33,13 +38,19 @@ class Progress:
     stream : file-like, optional
         Defaults to ``sys.stderr``.
     enabled : bool, optional
-        Defaults to ``stream.isatty()``: quiet in logs, pipes and tests.
+        None (default): the bar on a terminal, plain lines elsewhere; True: the bar; False:
+        quiet.
     """
+
+    #: Off a terminal, a plain line at least every this share of the work or this many s.
+    LINE_STEP, LINE_SECONDS = 0.1, 30.0
 
     def __init__(self, total: float, n_chunks: int, label: str = "", stream=None,
                  enabled: bool | None = None, width: int = 24):
         self.stream = sys.stderr if stream is None else stream
-        self.enabled = bool(self.stream.isatty()) if enabled is None else enabled
+        self.plain = enabled is None and not self.stream.isatty()
+        self.enabled = True if enabled is None else bool(enabled)
+        self._last_line_frac = 0.0
         self.total = max(float(total), 1e-12)
         self.n_chunks = n_chunks
         self.label = label
@@ -56,7 +67,7 @@ class Progress:
         self.done_chunks += 1
         self.draw()
 
-    def line(self) -> str:
+    def line(self, bar: bool = True) -> str:
         frac = min(self.done_weight / self.total, 1.0)
         filled = int(round(frac * self.width))
         elapsed = time.monotonic() - self.start
@@ -64,13 +75,24 @@ class Progress:
             eta = f"ETA {_clock(elapsed * (self.total - self.done_weight) / self.done_weight)}"
         else:
             eta = "ETA --:--" if frac < 1 else "done"
-        return (f"{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {100 * frac:3.0f}% "
-                f"{self.done_chunks}/{self.n_chunks} chunks, {_clock(elapsed)} elapsed, {eta}")
+        drawn = f"[{'#' * filled}{'-' * (self.width - filled)}] " if bar else ""
+        return (f"{self.label} {drawn}{100 * frac:3.0f}% {self.done_chunks}/{self.n_chunks} "
+                f"chunks, {_clock(elapsed)} elapsed, {eta}")
 
     def draw(self, force: bool = False) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
+        if self.plain:
+            frac = min(self.done_weight / self.total, 1.0)
+            step = frac >= self._last_line_frac + self.LINE_STEP - 1e-9
+            if self.done_chunks and (force or step or now - self._last_draw >= self.LINE_SECONDS):
+                self._last_draw, self._last_line_frac = now, frac
+                self.stream.write(self.line(bar=False) + "\n")
+                self.stream.flush()
+            elif not self.done_chunks:
+                self._last_draw = now
+            return
         if not force and now - self._last_draw < 0.2 and self.done_chunks < self.n_chunks:
             return
         self._last_draw = now
@@ -78,7 +100,10 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if self.enabled and self.plain:
+            if self._last_line_frac < min(self.done_weight / self.total, 1.0):
+                self.draw(force=True)
+        elif self.enabled:
             self.draw(force=True)
             self.stream.write("\n")
             self.stream.flush()

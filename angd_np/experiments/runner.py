@@ -34,25 +34,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..objective import beampattern
-from ..solvers import SOLVERS, solve
-from ..system import Scenario, trial_generator, ula_steering
-from ..units import deg_to_rad
-from .configs import ITERATIVE, RunConfig
+from .. import solvers
+from ..system import Scenario, trial_generator
+from .configs import RunConfig
+from .curves import CURVES, PATTERN_GRID_DEG
 from .progress import Progress
 from .store import Store
 
 __all__ = ["run_figures", "plan_tasks", "run_chunk", "check_scheduler", "PATTERN_GRID_DEG",
            "versions"]
 
-#: Angles of the fig2 beampattern, degrees (1-degree steps over +-90).
-PATTERN_GRID_DEG = np.linspace(-90.0, 90.0, 181)
-
-#: Rough relative cost of one instance, for the ETA and for starting long chunks first.
-_COST = {"zf": 0.02, "mmse": 0.02, "pgd": 1.0, "adam": 1.0, "angd-fcn": 3.0, "angd-cnn": 6.0,
-         "ccpa": 30.0, "reference": 30.0}
-#: Solvers with their own thread pool (option ``threads``; results do not depend on it).
-_THREADED = ("angd-fcn", "angd-cnn")
 _BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
              "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 _SCHEDULER_RE = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:/]*[A-Za-z0-9\]]$")
@@ -62,14 +53,16 @@ _SCHEDULER_RE = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\
 def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
     """All chunks of a run, and the merge plan ``[(x, method, [keys])]`` in output order.
 
-    Each task is a plain dict (picklable, JSON-able) holding everything :func:`run_chunk`
-    needs, so it can be shipped to another process or machine.
+    Each task is a plain dict (picklable) holding everything :func:`run_chunk` needs, the
+    solver's spec included (so a solver registered at run time also runs in worker processes
+    and on a cluster, as long as its function can be imported there).
     """
     spec, size = config.spec, config.chunk_size
     tasks, plan = [], []
     for xi, x in enumerate(spec.x_values):
         scenario = dataclasses.asdict(config.scenario(x))
         for method, (solver, options) in config.calls().items():
+            solver_spec = solvers.spec(solver)
             n = config.method_trials(method)
             keys = []
             for start, stop in [(s, min(s + size, n)) for s in range(0, n, size)]:
@@ -77,10 +70,10 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
                 keys.append(key)
                 tasks.append({
                     "figure": config.figure, "key": key, "x": x, "method": method,
-                    "solver": solver, "options": options, "scenario": scenario,
-                    "seed": config.seed, "start": start, "stop": stop,
+                    "solver": solver, "spec": solver_spec, "options": options,
+                    "scenario": scenario, "seed": config.seed, "start": start, "stop": stop,
                     "curves": spec.curves,
-                    "weight": _COST.get(solver, 1.0) * (stop - start),
+                    "weight": solver_spec.cost * (stop - start),
                 })
             plan.append((x, method, keys))
     plan.sort(key=lambda item: item[0])  # by x; methods keep their configured order
@@ -105,16 +98,6 @@ def _one_blas_thread():
         yield
 
 
-def _fill_forward(history: np.ndarray) -> np.ndarray:
-    """Replace the NaN padding after an early stop by the last finite value (the iterate
-    stays where it stopped)."""
-    h = np.array(history, dtype=np.float64)
-    for j in range(1, h.shape[-1]):
-        gap = np.isnan(h[..., j])
-        h[..., j][gap] = h[..., j - 1][gap]
-    return h
-
-
 def run_chunk(task: dict) -> dict:
     """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight"}``."""
     with _one_blas_thread():
@@ -123,21 +106,17 @@ def run_chunk(task: dict) -> dict:
         problem = scenario.draw_trials(task["seed"], trials)
         rngs = [trial_generator(task["seed"], int(t), 1) for t in trials]
         options = dict(task["options"])
-        if task.get("one_thread") and task["solver"] in _THREADED:
+        solver_spec = task["spec"]
+        if solver_spec.name not in solvers.SPECS:  # registered at run time in the parent
+            solvers.register(solver_spec)
+        if task.get("one_thread") and solver_spec.threads:
             # The runner already runs one chunk per core; inner threads would oversubscribe.
             options["threads"] = 1
-        res = solve(problem, task["solver"], rng=rngs, **options)
-        curves = None
-        if task["curves"] == "pattern":
-            grid = ula_steering(deg_to_rad(PATTERN_GRID_DEG), scenario.n_tx)
-            curves = beampattern(res.W, grid)
-        elif (task["curves"] == "history" and task["solver"] in ITERATIVE
-              and res.history is not None):
-            curves = _fill_forward(res.history)
+        res = solver_spec.solve(problem, rng=rngs, **options)
+        kind = CURVES.get(task["curves"])
+        curves = None if kind is None else kind.compute(res, scenario, solver_spec)
     rows = {"trial": trials, "sum_rate": res.sum_rate, "sensing": res.sensing,
-            "csbf": res.csbf, "nit": res.nit,
-            "success": np.ones(len(trials), bool) if res.success is None else res.success,
-            "time_s": res.time_s}
+            "csbf": res.csbf, "nit": res.nit, "success": res.success, "time_s": res.time_s}
     return {"key": task["key"], "figure": task["figure"], "rows": rows, "curves": curves,
             "weight": task["weight"]}
 
@@ -286,9 +265,9 @@ def run_figures(configs, out, *, workers: int = 1, scheduler: str | None = None,
 
 
 def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
-    for config in configs:  # a missing optional dependency fails now, not mid-run
+    for config in configs:  # a method unknown here fails now, not mid-run
         for solver, _ in config.calls().values():
-            SOLVERS[solver]
+            solvers.spec(solver)
     stores, plans, pending, left = {}, {}, [], {}
     for config in configs:
         store = Store(out / config.figure)
@@ -360,11 +339,10 @@ def _meta(config, identity, finished):
 def _finalize(store, plan, config, plot):
     """Merge the chunks into the CSVs, plot, and mark the run finished in meta.json."""
     data = store.merge(plan)
-    if config.spec.curves == "pattern":
-        store.write_curves("pattern", "angle_deg", PATTERN_GRID_DEG, data)
-    elif config.spec.curves == "history":
+    kind = CURVES.get(config.spec.curves)
+    if kind is not None:
         longest = max((c["curves"].shape[1] for c in data.values() if "curves" in c), default=0)
-        store.write_curves("history", "iteration", np.arange(1, longest + 1), data)
+        store.write_curves(kind.name, kind.axis, kind.axis_values(longest), data)
     if plot:
         from .figures import plot_figure
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..solvers.result import optimality_gap
+
 __all__ = ["Store", "atomic_write", "ci_halfwidth", "t_quantile_975", "read_csv"]
 
 #: Per-trial columns of results.csv, in order. Only ``time_s`` may differ between runs.
@@ -249,9 +251,8 @@ class Store:
                         best[x][t] = f
         for (x, _method), cols in data.items():
             f_best = best.get(x, {})
-            cols["gap"] = np.array([(f_best[t] - f) / abs(f_best[t]) if t in f_best else np.nan
-                                    for t, f in zip(cols["trial"].tolist(),
-                                                    cols["csbf"].tolist(), strict=True)])
+            f_ref = np.array([f_best.get(t, np.nan) for t in cols["trial"].tolist()])
+            cols["gap"] = optimality_gap(cols["csbf"], f_ref)
 
     def _write_summary(self, data) -> None:
         header = ["x", "method", "n"] + [f"{m}_{s}" for m in METRICS for s in ("mean", "ci95")]

@@ -103,6 +103,12 @@ def _start(problem, rng, opts, state, method, shapes=None):
     return flat, W, f, G, tracker, failed, saved
 
 
+def _steps(opts, tracker):
+    """Iterations to run: none when every instance of a continued run has stopped already
+    (a whole run would not have stepped past that point either)."""
+    return range(opts.iters if tracker.active.any() else 0)
+
+
 def pgd(problem, *, rng=None, state=None, **options):
     r"""Projected gradient ascent with a fixed step, keeping the best iterate.
 
@@ -141,7 +147,7 @@ def pgd(problem, *, rng=None, state=None, **options):
     opts = PGDOptions.resolve("pgd", None, options)
     flat, W, f, G, tracker, failed, _ = _start(problem, rng, opts, state, "pgd")
     radius = np.sqrt(flat.p_max)
-    for t in range(opts.iters):
+    for t in _steps(opts, tracker):
         if opts.step == "raw":
             W = W + opts.eta_w * G
         else:
@@ -200,7 +206,7 @@ def adam(problem, *, rng=None, state=None, **options):
                eps=opts.eps, maximize=True, check_finite=False)
     if saved is not None:
         _load_moments(opt, saved)
-    for t in range(opts.iters):
+    for t in _steps(opts, tracker):
         opt.step(G)
         _project_inplace(W, flat.p_max)
         f, G = csbf_and_grad(W, flat)

@@ -1,4 +1,4 @@
-"""The progress bar: quiet unless stderr is a terminal; weights, not chunk counts, drive it."""
+"""Progress: a bar on a terminal, plain lines elsewhere; weights, not chunk counts, drive it."""
 
 import io
 
@@ -11,9 +11,32 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_quiet_when_the_stream_is_not_a_terminal():
+def test_off_a_terminal_it_prints_a_plain_line_every_tenth_of_the_work():
     stream = io.StringIO()
-    bar = Progress(10.0, 2, "fig3", stream=stream)
+    bar = Progress(100.0, 40, "fig3", stream=stream)
+    for _ in range(40):
+        bar.update(2.5)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue() and "[" not in stream.getvalue()
+    percents = [int(line.split("%")[0].split()[-1]) for line in lines]
+    assert percents == list(range(10, 101, 10))
+    assert lines[-1].endswith("done")
+
+
+def test_off_a_terminal_a_slow_run_prints_after_thirty_seconds(monkeypatch):
+    stream = io.StringIO()
+    bar = Progress(1000.0, 1000, "fig3", stream=stream)
+    bar.update(1.0)  # 0.1%: no line yet
+    assert stream.getvalue() == ""
+    monkeypatch.setattr(bar, "_last_draw", bar._last_draw - Progress.LINE_SECONDS)
+    bar.update(1.0)  # still 0.2%, but 30 s since the last line
+    assert "  0% 2/1000 chunks" in stream.getvalue()
+
+
+def test_quiet_when_disabled():
+    stream = _Terminal()
+    bar = Progress(10.0, 2, "fig3", stream=stream, enabled=False)
     bar.update(5.0)
     bar.update(5.0)
     bar.close()
@@ -36,10 +59,13 @@ def test_clock_format():
     assert _clock(59.6) == "1:00" and _clock(3725) == "1:02:05"
 
 
-def test_runner_progress_goes_to_stderr_only_when_forced(tmp_path, capsys):
+def test_runner_progress_plain_off_a_terminal_bar_when_forced_quiet_when_off(tmp_path, capsys):
     config = make_config("fig3", trials=2, methods="zf", chunk_size=1)
-    run_figures([config], tmp_path / "quiet", plot=False)  # stderr is captured: not a tty
-    assert capsys.readouterr().err == ""
+    run_figures([config], tmp_path / "plain", plot=False)  # stderr is captured: not a tty
+    err = capsys.readouterr().err
+    assert "fig3 100%" in err and "[" not in err
     run_figures([config], tmp_path / "forced", plot=False, progress=True)
     err = capsys.readouterr().err
     assert "fig3 [" in err and "100%" in err
+    run_figures([config], tmp_path / "quiet", plot=False, progress=False)
+    assert capsys.readouterr().err == ""
