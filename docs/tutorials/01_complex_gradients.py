@@ -303,12 +303,15 @@ assert difference < 1e-12
 #
 # Every framework stores the same information in a different array:
 #
-# | convention | array for a real $f$ | relation to $G$ | an ascent step |
+# | convention | array, for a real $f$ | in terms of $G$ | ascent direction |
 # |---|---|---|---|
-# | this package (`angd_np.csbf_grad`) | $\partial f/\partial W^*$ | $G$ | $W + \eta G$ |
-# | PyTorch's `.grad` | $\partial f/\partial X + i\,\partial f/\partial Y$ | $2G$ | $W + \eta\,$`.grad` |
-# | HIPS autograd's and JAX's `grad` | $\partial f/\partial X - i\,\partial f/\partial Y$ | $\overline{2G}$ | $W + \eta\,\overline{\texttt{grad}}$ |
-# | the other Wirtinger derivative | $\partial f/\partial W$ | $\overline{G}$ | $W + \eta\,\overline{\partial f/\partial W}$ |
+# | this package, `angd_np.csbf_grad` | $\partial f/\partial W^*$ | $G$ | the array |
+# | PyTorch's `.grad` | $f_X + i f_Y$ | $2G$ | the array |
+# | HIPS autograd's and JAX's `grad` | $f_X - i f_Y$ | $\overline{2G}$ | its conjugate |
+# | the other Wirtinger derivative | $\partial f/\partial W$ | $\overline{G}$ | its conjugate |
+#
+# with $W = X + iY$, $f_X = \partial f/\partial X$ and $f_Y = \partial f/\partial Y$ (real
+# arrays of partial derivatives).
 #
 # None is wrong in its own framework. The bug is to use one where another is expected: feed
 # PyTorch's $2G$ into $df = 2\,\mathrm{Re}\langle G, dW\rangle$ and every slope doubles; take
