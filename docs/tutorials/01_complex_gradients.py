@@ -15,7 +15,7 @@
 #    direction;
 # 3. the derivation of $G = \partial f / \partial W^*$ in four small steps, each checked;
 # 4. the conventions of PyTorch and of autograd/JAX, and a finite-difference check that tells
-#    them apart (relative error 1 or more for a wrong one, $10^{-11}$ for the right one);
+#    them apart (relative error 1 or more for a wrong one, below $10^{-11}$ for the right one);
 # 5. why the complex-step trick cannot work here;
 # 6. the Taylor-remainder test: slope 2 on log–log axes for the right gradient, 1 for a wrong
 #    one;
@@ -130,9 +130,10 @@ assert abs(from_differences - wirtinger) < 1e-9
 # **Why $G$ is the ascent direction.** Among unit directions ($\|D\|_F = 1$) the slope
 # $2\,\mathrm{Re}\langle G, D\rangle \le 2\|G\|_F$ (Cauchy–Schwarz), with equality only for
 # $D = G/\|G\|_F$: gradient *ascent* steps along $+G$, and the steepest slope is $2\|G\|_F$,
-# not $\|G\|_F$. Below, `G` comes from the package (`angd_np.csbf_grad`); section 3 derives
-# it. We measure slopes with a fourth-order central difference, whose truncation error is
-# $O(h^4)$.
+# not $\|G\|_F$. Below, `G` comes from the package (`angd_np.csbf_grad`, the gradient of
+# eq. 7a); section 3 derives it. The predicted slope $2\,\mathrm{Re}\langle G, D\rangle$ is
+# also `angd_np.gradcheck.directional_derivative`. We measure slopes with a fourth-order
+# central difference, whose truncation error is $O(h^4)$.
 
 # %%
 def fd_slope(f, W, D, h=1e-4):
@@ -208,7 +209,8 @@ def relative_error(phi, W, G_claimed, rng, n_directions=8):
 #
 # $$\frac{\partial |s_{ki}|^2}{\partial w_i^*} = h_k\, s_{ki},$$
 #
-# and the derivative with respect to every other column is zero. Check for $k = 0$, $i = 1$:
+# and the derivative with respect to every other column is zero. Check for $k = 0$, $i = 1$
+# (the package computes all $s_{ki}$ at once inside `angd_np.sinr` and `angd_np.csbf_grad`):
 
 # %%
 k, i = 0, 1
@@ -227,7 +229,8 @@ assert err < 1e-8
 # %% [markdown]
 # **Step 2: one user's rate as a difference of logs.** With the total received power
 # $T_k = \sum_i |s_{ki}|^2 + \sigma^2$ and the interference plus noise
-# $I_k = T_k - |s_{kk}|^2$, $\log_2(1 + \gamma_k) = \log_2 T_k - \log_2 I_k$, and
+# $I_k = T_k - |s_{kk}|^2$, the rate of eq. (7a) (`angd_np.rates`) is
+# $R_k = \log_2(1 + \gamma_k) = \log_2 T_k - \log_2 I_k$, and
 # $d\log_2 x = dx/(x \ln 2)$ with step 1 give
 #
 # $$\frac{\partial R_k}{\partial w_i^*} = \frac{h_k\, s_{ki}}{\ln 2}
@@ -251,7 +254,7 @@ assert err < 1e-8
 # %% [markdown]
 # **Step 3: sum over users.** Collect the scalar weights in
 # $C_{ki} = s_{ki}\,(1/T_k - [i \ne k]/I_k)/\ln 2$. Column $i$ of the gradient of the sum rate
-# is $\sum_k h_k C_{ki}$, that is
+# (the first term of eq. 7a, `angd_np.sum_rate`) is $\sum_k h_k C_{ki}$, that is
 #
 # $$\frac{\partial}{\partial W^*} \sum_k R_k = H C .$$
 
@@ -270,7 +273,8 @@ print(f"step 3: relative error {err:.1e}")
 assert err < 1e-8
 
 # %% [markdown]
-# **Step 4: sensing.** $\sum_n a_n^H W W^H a_n = \mathrm{tr}(W^H A A^H W)$ is a Hermitian
+# **Step 4: sensing.** The sensing gain, eq. (6) summed over the targets
+# (`angd_np.sensing_gain`), $\sum_n a_n^H W W^H a_n = \mathrm{tr}(W^H A A^H W)$, is a Hermitian
 # quadratic form in $W$. The factor $W^H$ holds $W^*$, the factor $W$ does not, so
 #
 # $$\frac{\partial}{\partial W^*}\,\mathrm{tr}(W^H A A^H W) = A A^H W .$$
@@ -365,14 +369,18 @@ print(f"2G, max |error| / (2 ||G||) = {misleading:.3f}   "
 # It relies on $g$ extending to a *holomorphic* function of a complex argument. Here the
 # argument is already complex and $f$ is real-valued and not holomorphic: $W + ihD$ is just
 # another precoder (a step along the direction $iD$), where $f$ is real again. The imaginary
-# part is identically zero, so the "complex-step slope" is 0 along every direction:
+# part is identically zero, so the "complex-step slope" is 0 along every direction, and the
+# real part just moves along $iD$:
 
 # %%
 D = directions[0]
-h_step = 1e-20
+h_step = 1e-4
+shifted = float(an.csbf(W + 1j * h_step * D, problem))  # a real number, like every f value
 complex_step_slope = np.imag(an.csbf(W + 1j * h_step * D, problem)) / h_step
-print(f"complex step: Im f(W + ihD) / h = {complex_step_slope}")
+print(f"complex step, Im f(W + ihD) / h = {complex_step_slope}")
 print(f"true slope along D              = {fd_slope(f, W, D):.6f}")
+print(f"(f(W + ihD) - f(W)) / h         = {(shifted - f(W)) / h_step:.6f}")
+print(f"true slope along iD             = {fd_slope(f, W, 1j * D):.6f}")
 assert complex_step_slope == 0.0
 
 # %% [markdown]
@@ -394,6 +402,7 @@ assert complex_step_slope == 0.0
 #   near $10^{-16}|f|$.
 #
 # We fit slopes over $10^{-6} \le h/\|W\|_F \le 10^{-3}$, between the two.
+# (`angd_np.gradcheck.taylor_remainder` computes the same $r(h)$ for the steps you give it.)
 
 # %%
 taylor_rng = np.random.default_rng(11)
@@ -467,6 +476,8 @@ for preset in ("balanced", "paper"):
     part = relative_error(lambda Y, p=prob: float(an.sum_rate(Y, p)), X, G_bug_rate, rng)
     print(f"{preset:<10}{whole:>34.2e}{part:>26.2e}")
     assert part > 0.5
+    if preset == "paper":
+        assert whole < 0.05  # the whole-CSBF check barely notices
 
 # %% [markdown]
 # At the paper's scale the whole-CSBF check shows an error of about $10^{-2}$ — easy to wave

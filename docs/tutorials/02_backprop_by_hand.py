@@ -52,7 +52,7 @@ def relative_error(a, b):
 #   \bar b_j = \sum_n \bar y_{nj}, \qquad
 #   \bar x_{ni} = \sum_j \bar y_{nj} W_{ij} \;\Rightarrow\; \bar x = \bar y\, W^\top .$$
 #
-# Each is a matrix product whose shapes can only fit one way — a useful check when deriving.
+# The shapes leave one way to write each product, a useful check when deriving.
 # Test it with the loss $L = \tfrac12\|y - t\|^2$, for which $\bar y = y - t$:
 
 # %%
