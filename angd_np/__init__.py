@@ -29,8 +29,10 @@ from .objective import (
     sinr,
     sum_rate,
 )
+from .sequence import ProblemSequence
 from .solvers import SOLVERS, Result, solve
 from .system import PRESETS, Problem, Scenario, path_loss, trial_generator, ula_steering
+from .tracking import TrackResult, track
 from .units import db_to_lin, dbm_to_watt, deg_to_rad, lin_to_db, rad_to_deg, watt_to_dbm
 
 __version__ = "0.1.0"
@@ -58,6 +60,9 @@ __all__ = [
     "solve",
     "SOLVERS",
     "Result",
+    "ProblemSequence",
+    "track",
+    "TrackResult",
     "db_to_lin",
     "lin_to_db",
     "dbm_to_watt",

@@ -291,13 +291,8 @@ class Scenario:
         """
         n = check_int(n, "n", minimum=1)
         rng = as_generator(rng)
+        zeta, angles = self.draw_users(n, rng)
         M, K = self.n_tx, self.n_users
-        x, y = _uniform_disc(rng, n, K, self.user_center_m, self.user_radius_m)
-        distance = np.maximum(np.hypot(x, y), 1e-3 * self.ref_distance_m)  # (n, K)
-        zeta = db_to_lin(self.path_loss_c0_db) * (distance / self.ref_distance_m) ** (
-            -self.path_loss_exponent
-        )
-        angles = np.arctan2(y, x)  # (n, K), from the x-axis as in the paper
         # CN(0, I): real and imaginary parts each of variance 1/2.
         g = (rng.standard_normal((n, M, K)) + 1j * rng.standard_normal((n, M, K))) / np.sqrt(2)
         if self.channel == "rician":
@@ -314,6 +309,31 @@ class Scenario:
             user_angles_rad=angles,
             target_angles_rad=self.target_angles_rad,
         )
+
+    def draw_users(self, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Users uniform in the disc: path loss ζ (eq. 12, linear) and angle (rad), (n, K) each.
+
+        The first draws of :meth:`draw` (then come the fading draws).
+        """
+        x, y = _uniform_disc(rng, n, self.n_users, self.user_center_m, self.user_radius_m)
+        distance = np.maximum(np.hypot(x, y), 1e-3 * self.ref_distance_m)  # (n, K)
+        zeta = db_to_lin(self.path_loss_c0_db) * (distance / self.ref_distance_m) ** (
+            -self.path_loss_exponent
+        )
+        return zeta, np.arctan2(y, x)  # angles from the x-axis as in the paper
+
+    def sequence(self, n: int, n_frames: int, *, rho=None, doppler_hz=None, frame_s=None,
+                 target_drift_deg=0.0, rng=None):
+        """``n`` sequences of ``n_frames`` time-correlated frames (:mod:`angd_np.sequence`).
+
+        Gauss–Markov fading with frame-to-frame correlation ``rho`` (or Jakes'
+        J0(2π ``doppler_hz`` ``frame_s``)), targets drifting ``target_drift_deg`` per frame;
+        returns a :class:`~angd_np.sequence.ProblemSequence`.
+        """
+        from .sequence import draw_sequence
+
+        return draw_sequence(self, n, n_frames, rho=rho, doppler_hz=doppler_hz,
+                             frame_s=frame_s, target_drift_deg=target_drift_deg, rng=rng)
 
     def draw_trials(self, seed: int, trials) -> Problem:
         """Instances for the given trial indices, trial i from ``trial_generator(seed, i)``.

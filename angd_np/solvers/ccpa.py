@@ -427,7 +427,14 @@ def _solver_chain(cp, options):
     return chain
 
 
+def _warm(W, options):
+    """Tracking: the previous frame's precoders as one more SCA start."""
+    init = options.get("init", CCPAOptions().init)
+    init = (init,) if isinstance(init, (str, np.ndarray)) else tuple(init)
+    return {**options, "init": init + (W,)}
+
+
 SPECS = (
     SolverSpec("ccpa", ccpa, label="CCPA", cost=30.0, extra="cvx", options=CCPAOptions,
-               style=dict(color="#d62728", marker="s")),
+               style=dict(color="#d62728", marker="s"), warm=_warm),
 )

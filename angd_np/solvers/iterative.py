@@ -57,6 +57,7 @@ __all__ = [
     "BestTracker",
     "check_state",
     "finish",
+    "restart_state",
     "TRACKER_KEYS",
 ]
 
@@ -276,6 +277,28 @@ def check_state(state, method: str, n: int, core: tuple, shapes: dict | None = N
         if key == "W" and not np.all(np.isfinite(a)):
             raise ValueError("state['W'] must be finite")
         out[key] = np.array(a.reshape((n,) + tail))
+    return out
+
+
+def restart_state(state, problem) -> dict:
+    """A solver state carried over to a new problem of the same size (the next frame).
+
+    Everything the solver learned is kept (last iterate, networks, moments); the best
+    iterate so far is re-evaluated on the new problem (it stays a candidate: on an unchanged
+    channel the continuation is then exactly one longer run) and the early-stopping counters
+    start afresh.
+    """
+    from ..objective import csbf
+
+    out = dict(state)
+    batch = np.shape(state["best_f"])
+    best_W = np.asarray(state["best_W"])
+    f = csbf(best_W.reshape((-1,) + best_W.shape[-2:]), flatten_problem(problem))
+    out["best_f"] = f.reshape(batch)
+    out["ref_f"] = out["best_f"].copy()
+    out["since"] = np.zeros(batch, dtype=np.int64)
+    out["active"] = np.ones(batch, dtype=bool)
+    out["failed"] = np.zeros(batch, dtype=bool)
     return out
 
 

@@ -329,8 +329,16 @@ def reference(problem, *, rng=None, **options) -> Result:
     )
 
 
+def _warm(W, options):
+    """Tracking: the previous frame's optimum as one more start."""
+    W0 = options.get("W0", ())
+    W0 = (W0,) if isinstance(W0, np.ndarray) else tuple(W0)
+    return {**options, "W0": W0 + (W,)}
+
+
 SPECS = (
     SolverSpec("reference", reference, label="reference (best found)", cost=30.0,
                extra="cvx", options=ReferenceOptions,
-               style=dict(color="#444444", marker="*", linewidth=1.0, linestyle=":")),
+               style=dict(color="#444444", marker="*", linewidth=1.0, linestyle=":"),
+               warm=_warm),
 )

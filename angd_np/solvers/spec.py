@@ -56,6 +56,14 @@ class SolverSpec:
         ``linestyle`` optional (thin and dotted for controls and references).
     options : type or None
         Its options dataclass (:class:`~angd_np.solvers.options.SolverOptions`), if any.
+    warm : callable or None
+        Non-iterative solvers that can use a starting point: ``warm(W, options) -> options``
+        adds the previous frame's precoders W (n, M, K) to its starts when
+        :func:`angd_np.track` solves frame after frame (iterative solvers continue their
+        ``state`` instead).
+    track_options : dict
+        Options :func:`angd_np.track` uses by default for this solver (explicit options
+        override them), as the tracking study picked.
     """
 
     name: str
@@ -68,6 +76,8 @@ class SolverSpec:
     extra: str | None = None
     style: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     options: type | None = None
+    warm: Callable | None = None
+    track_options: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):

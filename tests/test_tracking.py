@@ -1,0 +1,76 @@
+"""Tracking: frame after frame, with the solver's state carried over."""
+
+import numpy as np
+import pytest
+
+import angd_np as an
+from angd_np.tracking import track
+
+SCENARIO = an.Scenario.preset("balanced", n_tx=6)
+
+
+@pytest.mark.parametrize("method", ["angd-fcn", "angd-cnn", "pgd", "adam"])
+def test_carry_all_on_a_constant_channel_is_one_longer_solve(method):
+    seq = SCENARIO.sequence(2, 2, rho=1.0, rng=0)
+    gens = [np.random.default_rng(i) for i in (3, 4)]
+    tracked = track(seq, method, iters_per_frame=10, rng=gens)
+    first = [np.random.default_rng(i).spawn(2)[0] for i in (3, 4)]
+    whole = an.solve(seq.frame(0), method, rng=first, iters=20)
+    # Everything learned carries over; only the early-stopping counters (ref_f) restart on a
+    # new frame, by design.
+    for key in set(whole.state) - {"ref_f"}:
+        np.testing.assert_array_equal(tracked.state[key], whole.state[key], err_msg=key)
+    np.testing.assert_array_equal(tracked.csbf[:, 1], whole.csbf)
+    np.testing.assert_array_equal(tracked.W[:, 1], whole.W)
+
+
+@pytest.mark.parametrize("carry", ["all", "w", "none"])
+def test_a_sequence_batch_equals_its_sequences_tracked_alone(carry):
+    seq = SCENARIO.sequence(3, 3, rho=0.9, target_drift_deg=0.2, rng=1)
+    gens = [np.random.default_rng(20 + i) for i in range(3)]
+    batch = track(seq, "angd-fcn-tuned", iters_per_frame=6, carry=carry, rng=gens)
+    alone = track(seq[1], "angd-fcn-tuned", iters_per_frame=6, carry=carry,
+                  rng=[np.random.default_rng(21)])
+    np.testing.assert_array_equal(batch.W[1], alone.W[0])
+    np.testing.assert_array_equal(batch.csbf[1], alone.csbf[0])
+    assert batch.csbf.shape == batch.time_s.shape == batch.nit.shape == (3, 3)
+    assert batch.W.shape == (3, 3, 6, 2) and batch.success.all()
+
+
+def test_tracking_is_deterministic_and_carry_changes_what_is_carried():
+    seq = SCENARIO.sequence(2, 3, rho=0.95, rng=4)
+    a = track(seq, "adam", iters_per_frame=8, rng=7)
+    b = track(seq, "adam", iters_per_frame=8, rng=7)
+    np.testing.assert_array_equal(a.W, b.W)
+    none = track(seq, "adam", iters_per_frame=8, rng=7, carry="none")
+    w = track(seq, "adam", iters_per_frame=8, rng=7, carry="w")
+    np.testing.assert_array_equal(none.W[:, 0], a.W[:, 0])  # frame 0 is cold for all
+    assert not np.array_equal(none.W[:, 1], w.W[:, 1])
+    assert not np.array_equal(w.W[:, 1], a.W[:, 1])  # fresh moments vs carried ones
+
+
+def test_warm_started_baselines_never_lose_the_previous_frame():
+    seq = SCENARIO.sequence(2, 3, rho=1.0, rng=2)
+    ccpa = track(seq, "ccpa", rng=0, max_iters=3, randomizations=2)
+    # on an unchanged channel the previous W is a start, so the value cannot drop
+    assert np.all(np.diff(ccpa.csbf, axis=1) >= -1e-9 * np.abs(ccpa.csbf[:, 1:]))
+    zf = track(seq, "zf")
+    np.testing.assert_allclose(zf.csbf[:, 0], an.solve(seq.frame(0), "zf").csbf)
+    ref = track(seq, "reference", rng=0, starts=1)
+    assert np.all(ref.gap(ref) == 0) and np.all(zf.gap(ref) > 0)
+
+
+def test_bad_arguments_are_refused():
+    seq = SCENARIO.sequence(1, 2, rho=0.5, rng=0)
+    with pytest.raises(ValueError, match="carry must be one of"):
+        track(seq, "pgd", iters_per_frame=3, carry="some")
+    with pytest.raises(TypeError, match="needs iters_per_frame"):
+        track(seq, "pgd")
+    with pytest.raises(ValueError, match="iters_per_frame"):
+        track(seq, "pgd", iters_per_frame=0)
+    with pytest.raises(TypeError, match="sets iters"):
+        track(seq, "pgd", iters_per_frame=3, iters=5)
+    with pytest.raises(TypeError, match="ProblemSequence"):
+        track(SCENARIO.draw(1, rng=0), "zf")
+    with pytest.raises(ValueError, match="method must be one of"):
+        track(seq, "nope")
