@@ -19,29 +19,29 @@ def tour():
     return module
 
 
-@pytest.mark.parametrize("preset", ["paper", "balanced"])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_right_convention_below_1e_8_and_every_wrong_one_at_least_half(tour, preset, seed):
+@pytest.fixture(params=[(p, s) for p in ("paper", "balanced") for s in (0, 1, 2)],
+                ids=lambda ps: f"{ps[0]}-seed{ps[1]}")
+def instance(tour, request):
+    """(f, W, G = df/dW*, rng) at a random precoder of one preset, seeded."""
+    preset, seed = request.param
     rng = np.random.default_rng(seed)
     problem, W = tour.random_instance(preset, rng)
-    G = an.csbf_grad(W, problem)
-    errors = tour.convention_errors(lambda X: float(an.csbf(X, problem)), W,
-                                    tour.candidates(G), rng)
+    return (lambda X: float(an.csbf(X, problem))), W, an.csbf_grad(W, problem), rng
+
+
+def test_right_convention_below_1e_8_and_every_wrong_one_at_least_half(tour, instance):
+    f, W, G, rng = instance
+    errors = tour.convention_errors(f, W, tour.candidates(G), rng)
     right, *wrong = errors.values()
     assert right < 1e-8
     assert len(wrong) == 3 and min(wrong) >= 0.5
     assert errors["2G          (PyTorch .grad)"] == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("preset", ["paper", "balanced"])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_taylor_slopes_are_2_for_the_right_gradient_and_1_for_wrong_ones(tour, preset, seed):
-    rng = np.random.default_rng(seed)
-    problem, W = tour.random_instance(preset, rng)
-    G = an.csbf_grad(W, problem)
+def test_taylor_slopes_are_2_for_the_right_gradient_and_1_for_wrong_ones(tour, instance):
+    f, W, G, rng = instance
     steps, remainders, slopes = tour.taylor_slopes(
-        lambda X: float(an.csbf(X, problem)), W, {"right": G, "2G": 2 * G, "conj": G.conj()},
-        rng)
+        f, W, {"right": G, "2G": 2 * G, "conj": G.conj()}, rng)
     assert steps.max() == pytest.approx(tour.TAYLOR_RANGE[1] * np.linalg.norm(W))
     assert abs(slopes["right"] - 2) < 0.1
     assert abs(slopes["2G"] - 1) < 0.1 and abs(slopes["conj"] - 1) < 0.1
