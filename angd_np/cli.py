@@ -92,7 +92,8 @@ _EPILOG_BANK = """examples:
   angd-np bank --preset paper --instances 5 --n-tx 8 --methods zf,ccpa --iters 100 --out small.npz
 
 Runs the reference solver, CCPA and every registered solver (or --methods) on each instance,
-keeps the best after a local polish and certifies it (stationarity, spread of the optima).
+keeps the best after a local polish and certifies it (stationarity, spread of the optima,
+a flag where the best is unconfirmed).
 """
 _EPILOG_VERIFY = """examples:
   angd-np verify paper-m10 mine.npz             # a shipped bank (paper-m10, paper-m16,
@@ -341,8 +342,10 @@ def _cmd_bank(args, stdout):
         f"{', '.join(f'{m} {int(c)}' for m, c in winners.items())}; stationarity max "
         f"{made.stationarity.max():.1e} (certified < {made.stationarity_threshold:g}: "
         f"{int((made.stationarity < made.stationarity_threshold).sum())} of "
-        f"{made.n_instances}); starts disagree (spread > {made.spread_tolerance:g}) on "
-        f"{int(made.flagged.sum())}\ninstance_sha256 {made.instance_sha256}\n")
+        f"{made.n_instances}); flagged (best unconfirmed) {int(made.flagged.sum())}; "
+        f"several local optima (spread > {made.spread_tolerance:g}) on "
+        f"{int((made.spread > made.spread_tolerance).sum())}\n"
+        f"instance_sha256 {made.instance_sha256}\n")
     return 0
 
 
