@@ -370,9 +370,11 @@ def _cmd_verify(args, stdout):
             f"{args.candidate}, layout {score.layout}")))
     bad = score.infeasible
     if bad.size:
+        hint = (f" (W is {score.dtype}: cast it to complex128 and rescale it to p_max)"
+                if score.single_precision else "")
         sys.stderr.write(f"angd-np verify: {bad.size} of {loaded.n_instances} precoders are "
                          f"infeasible (||W||_F^2 > p_max (1 + 1e-9)): instances "
-                         f"{', '.join(map(str, bad))}\n")
+                         f"{', '.join(map(str, bad))}{hint}\n")
         return 1
     return 0
 

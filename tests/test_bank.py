@@ -216,6 +216,17 @@ def test_verify_cli_exits_1_naming_the_infeasible_instances(tiny, tiny_file, tmp
     assert code == 1 and json.loads(out)["summary"]["infeasible"] == [0, 2]
 
 
+def test_single_precision_candidates_are_told_to_rescale_in_double(tiny, tiny_file, tmp_path,
+                                                                   capsys):
+    W = tiny.W_best * (1 + 3e-8)  # what float32 rounding of a full-power W can do
+    np.savez(tmp_path / "w32.npz", W=W.astype(np.complex64))
+    code, out, err = _run(["verify", tiny_file, str(tmp_path / "w32.npz")], capsys)
+    assert code == 1 and "W is complex64" in err and "cast it to complex128" in out
+    W = np.load(tmp_path / "w32.npz")["W"].astype(np.complex128)
+    W *= np.sqrt(tiny.p_max / power(W))[:, None, None]
+    assert bank.verify(tiny, W).feasible.all() and bank.verify(tiny, W).dtype == "complex128"
+
+
 def _malformed(tiny, tmp_path, case):
     """A candidate (or bank) file that verify must refuse; returns the verify arguments."""
     bank_path = str(tmp_path / "bank.npz")

@@ -19,6 +19,10 @@ and in one of these layouts (any file type):
 When N = M = K both 3-D layouts fit and (N, M, K) is assumed. Column k of instance n's
 precoder is w_k, in sqrt(watts): the power is ``||W[n]||_F^2`` watts.
 
+Write W in double precision. A complex64 W (PyTorch's default) scaled to full power in
+single precision misses p_max by ~1e-7 relative, far beyond the 1e-9 tolerance, and about
+half its instances then count as infeasible: cast to complex128 and rescale first.
+
 Feasible means ``||W[n]||_F^2 <= p_max (1 + 1e-9)``; the gap is ``(f_best - f) / |f_best|``
 (negative: better than our best-known value; tell us).
 """
@@ -57,6 +61,8 @@ class Score:
     p_max : float
     layout : str
         The layout the candidate was read in, e.g. ``"(N, M, K)"``.
+    dtype : str
+        The candidate's own dtype (scores are computed in complex128 whatever it was).
     """
 
     csbf: np.ndarray
@@ -67,6 +73,12 @@ class Score:
     power: np.ndarray
     p_max: float
     layout: str
+    dtype: str = "complex128"
+
+    @property
+    def single_precision(self) -> bool:
+        """The candidate came in single (or half) precision: see the module docstring."""
+        return self.dtype in ("complex64", "float32", "float16")
 
     @property
     def infeasible(self) -> np.ndarray:
@@ -155,6 +167,7 @@ def verify(bank, W) -> Score:
         bank = load(bank)
     if isinstance(W, (str, os.PathLike)):
         W = read_candidate(W)
+    dtype = str(getattr(W, "dtype", np.asarray(W).dtype))
     W, layout = arrange(W, bank.n_instances, bank.n_tx, bank.n_users)
     problem = bank.problem()
     f = csbf(W, problem)
@@ -162,7 +175,7 @@ def verify(bank, W) -> Score:
     return Score(csbf=f, sum_rate=sum_rate(W, problem), sensing=sensing_gain(W, problem),
                  gap=(bank.f_best - f) / np.abs(bank.f_best),
                  feasible=pw <= bank.p_max * (1.0 + FEASIBILITY_TOLERANCE), power=pw,
-                 p_max=bank.p_max, layout=layout)
+                 p_max=bank.p_max, layout=layout, dtype=dtype)
 
 
 def format_score(score: Score, bank: Bank, *, title: str = "") -> str:
@@ -192,4 +205,7 @@ def format_score(score: Score, bank: Bank, *, title: str = "") -> str:
                      f"{s['sensing_mean']:.5g} W")
     if s["infeasible"]:
         lines.append(f"infeasible instances: {', '.join(map(str, s['infeasible']))}")
+        if score.single_precision:
+            lines.append(f"note: W is {score.dtype}, whose rounding (~1e-7) can exceed the "
+                         "1e-9 tolerance: cast it to complex128 and rescale it to p_max")
     return "\n".join(lines) + "\n"
