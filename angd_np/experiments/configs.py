@@ -47,6 +47,7 @@ from ..solvers import method_call
 from ..system import PRESETS, Scenario
 from . import figures
 from .curves import CURVES
+from .framed import FRAME_KEYS, frame_call
 
 __all__ = [
     "FIGURES",
@@ -65,16 +66,25 @@ __all__ = [
 PAPER_METHODS = ("zf", "mmse", "ccpa", "angd-fcn", "angd-cnn", "angd-fcn-tuned", "angd-cnn-tuned")
 #: The paper's methods, our controls and the reference (the tradeoff and runtime defaults).
 ALL_METHODS = PAPER_METHODS + ("pgd", "adam", "reference")
+#: Frames figures (:mod:`.framed`): tuned ANGD carrying everything, only W, nothing (cold,
+#: as the paper), the controls warm, the baselines; and the sequences they track.
+TRACKING_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:w", "angd-fcn-tuned:none", "pgd",
+                    "adam", "ccpa", "zf", "reference")
+BUDGET_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:none", "pgd", "adam", "zf", "reference")
+TRACKING = dict(n_frames=40, target_drift_deg=0.2, iters_per_frame=50, burn_in=20)
 
 
-def parse_methods(text) -> tuple[str, ...]:
-    """``"zf,mmse"`` or a sequence of names -> a validated tuple without duplicates."""
+def parse_methods(text, *, frames=False) -> tuple[str, ...]:
+    """``"zf,mmse"`` or a sequence of names -> a validated tuple without duplicates.
+
+    ``frames``: names of a frames figure, which may end in ``:w`` or ``:none``.
+    """
     names = text.split(",") if isinstance(text, str) else list(text)
     names = [n.strip() for n in names if n.strip()]
     if not names:
         raise ValueError(f"methods must name at least one method, got {text!r}")
     for name in names:
-        method_call(name)
+        (frame_call if frames else method_call)(name)
     return tuple(dict.fromkeys(names))
 
 
@@ -112,6 +122,9 @@ class FigureSpec:
         matplotlib Figure (see :mod:`.figures`).
     figsize : (float, float)
         Size of the Figure in inches.
+    frames : dict or None
+        Set for figures over frame sequences (:mod:`.framed`): ``n_frames``, ``rho``,
+        ``target_drift_deg``, ``iters_per_frame``, ``burn_in``; ``x_field`` may be one of them.
     """
 
     name: str
@@ -127,8 +140,12 @@ class FigureSpec:
     title: str = ""
     plot: Callable = figures.draw_sweep
     figsize: tuple = (6.4, 3.6)
+    frames: dict | None = None
 
     def __post_init__(self):
+        if self.frames is not None and set(self.frames) != set(FRAME_KEYS):
+            raise ValueError(f"frames must hold exactly the keys {list(FRAME_KEYS)}, got "
+                             f"{sorted(self.frames)}")
         if self.curves is not None and self.curves not in CURVES:
             raise ValueError(f"curves must be one of {list(CURVES)} or None, got "
                              f"{self.curves!r}")
@@ -179,6 +196,15 @@ for _spec in (
     FigureSpec("runtime", "n_tx", (4, 8, 16, 32), "number of antennas M", ALL_METHODS,
                trial_cap=10, reference_cap=2, title="Time per instance",
                plot=figures.draw_runtime),
+    FigureSpec("tracking", "rho", (0.0, 0.9, 0.99, 0.999), "frame", TRACKING_METHODS,
+               frames=dict(TRACKING, rho=0.99), trial_fraction=0.25, trial_cap=16,
+               title="Per-frame gap while tracking (median solid, p90 dotted)",
+               plot=figures.draw_tracking, figsize=(9.6, 3.8)),
+    FigureSpec("budget", "iters_per_frame", (5, 10, 20, 50, 100, 200, 500),
+               "iterations per frame", BUDGET_METHODS, frames=dict(TRACKING, rho=0.99),
+               trial_fraction=0.1, trial_cap=8,
+               title="Median per-frame gap after the burn-in, rho = 0.99",
+               plot=figures.draw_budget, figsize=(7.6, 3.4)),
 ):
     register_figure(_spec)
 
@@ -220,10 +246,25 @@ class RunConfig:
 
     def scenario(self, x) -> Scenario:
         """The scenario at one x-value of the sweep."""
+        if self.spec.frames is not None and self.spec.x_field in FRAME_KEYS:
+            return Scenario.preset(self.preset, **self.spec.base)
         return Scenario.preset(self.preset, **{**self.spec.base, self.spec.x_field: x})
+
+    def frame_params(self, x) -> dict | None:
+        """Sequence and tracking parameters at one x-value (frames figures; else None)."""
+        if self.spec.frames is None:
+            return None
+        params = dict(self.spec.frames)
+        if self.iters is not None:
+            params["iters_per_frame"] = self.iters
+        if self.spec.x_field in FRAME_KEYS:
+            params[self.spec.x_field] = x
+        return params
 
     def calls(self) -> dict:
         """method name -> (registered solver, options)."""
+        if self.spec.frames is not None:
+            return {m: frame_call(m) for m in self.methods}
         return {m: method_call(m, self.iters) for m in self.methods}
 
     def identity(self) -> dict:
@@ -238,6 +279,8 @@ class RunConfig:
             "scenarios": [dataclasses.asdict(self.scenario(x)) for x in self.spec.x_values],
             "curves": self.spec.curves,
             "chunk_size": self.chunk_size,
+            **({} if self.spec.frames is None else
+               {"frames": [self.frame_params(x) for x in self.spec.x_values]}),
         }))
 
 
@@ -258,6 +301,8 @@ def make_config(figure, *, preset="paper", seed=0, trials=100, methods=None, ite
         reference_trials = check_int(reference_trials, "reference_trials", minimum=1)
     if iters is not None:
         iters = check_int(iters, "iters", minimum=1)
-    methods = FIGURES[figure].methods if methods is None else parse_methods(methods)
+    spec = FIGURES[figure]
+    methods = spec.methods if methods is None else parse_methods(
+        methods, frames=spec.frames is not None)
     return RunConfig(figure, preset, seed, trials, tuple(methods), iters, chunk_size,
                      reference_trials)

@@ -24,7 +24,7 @@ from .store import read_csv
 
 __all__ = ["plot_figure", "plot_pattern", "plot_sweep", "plot_tradeoff", "plot_convergence",
            "plot_runtime", "user_sector_deg", "draw_patterns", "draw_sweep", "draw_tradeoff",
-           "draw_convergence", "draw_runtime"]
+           "draw_convergence", "draw_runtime", "draw_tracking", "draw_budget"]
 
 
 def _matplotlib():
@@ -203,6 +203,54 @@ def draw_runtime(fig, folder, meta, summary, spec):
     ax = fig.add_subplot()
     plot_runtime(summary, meta["methods"], ax=ax)
     _legend_right(ax)
+
+
+def _gap_axis(ax, floor=1e-5):
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=floor)
+    ax.set_ylabel("gap to best known")
+
+
+def draw_tracking(fig, folder, meta, summary, spec):
+    """tracking: median (solid) and 90th-percentile (dotted) per-frame gap, one panel per x."""
+    frames = _table(Path(folder) / "frames.csv")
+    xs = meta["x_values"]
+    axes = fig.subplots(1, len(xs), sharey=True, squeeze=False)[0]
+    for ax, x in zip(axes, xs, strict=True):
+        for method in meta["methods"]:
+            m = (frames["x"] == x) & (frames["method"] == method)
+            if not np.any(m):
+                continue
+            st = style(method)
+            st.pop("marker")
+            ax.plot(frames["frame"][m], np.maximum(frames["gap_median"][m], 1e-5), **st)
+            ax.plot(frames["frame"][m], np.maximum(frames["gap_p90"][m], 1e-5),
+                    color=st["color"], linestyle=":", linewidth=0.8)
+        ax.set(xlabel="frame", title=f"{spec.x_field} = {x:g}")
+        _gap_axis(ax)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=5)
+
+
+def draw_budget(fig, folder, meta, summary, spec):
+    """budget: median gap after the burn-in against iterations per frame and time per frame."""
+    results = _table(Path(folder) / "results.csv")
+    left, right = fig.subplots(1, 2, sharey=True)
+    for method in meta["methods"]:
+        xs, med, times = [], [], []
+        for x in meta["x_values"]:
+            m = (results["x"] == x) & (results["method"] == method)
+            s = (summary["x"] == x) & (summary["method"] == method)
+            if np.any(m):
+                xs.append(x)
+                med.append(max(float(np.median(results["gap"][m])), 1e-5))
+                times.append(float(summary["time_s_mean"][s][0]))
+        st = style(method)
+        left.plot(xs, med, **st)
+        right.plot(times, med, **st)
+    left.set(xscale="log", xlabel="iterations per frame")
+    right.set(xscale="log", xlabel="wall time per frame (s)")
+    _gap_axis(left)
+    _legend_right(right)
 
 
 def plot_figure(name: str, folder) -> list[Path]:

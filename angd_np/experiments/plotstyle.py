@@ -26,8 +26,9 @@ def style(method: str) -> dict:
     """Keyword arguments for ``Axes.plot`` for a method name (preset variants too)."""
     from ..solvers import method_call, spec
 
+    base, _, carry = method.partition(":")  # frames figures: NAME:w, NAME:none
     try:
-        solver, options = method_call(method)
+        solver, options = method_call(base)
     except ValueError:
         return dict(color="black", marker=".", label=method, linestyle="-")
     s = spec(solver)
@@ -36,6 +37,9 @@ def style(method: str) -> dict:
     if "preset" in options:
         out["label"] += f" ({options['preset']})"
         out["linestyle"] = "--"
+    if carry:
+        out["label"] += {"w": ", carry W", "none": ", cold"}.get(carry, f", {carry}")
+        out["linestyle"] = {"w": "-.", "none": ":"}.get(carry, "-")
     return out
 
 

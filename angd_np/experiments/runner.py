@@ -38,6 +38,7 @@ from .. import solvers
 from ..system import Scenario, trial_generator
 from .configs import RunConfig
 from .curves import CURVES, PATTERN_GRID_DEG
+from .framed import adjust_gaps, track_chunk, write_frames
 from .progress import Progress
 from .store import Store
 
@@ -72,8 +73,9 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
                     "figure": config.figure, "key": key, "x": x, "method": method,
                     "solver": solver, "spec": solver_spec, "options": options,
                     "scenario": scenario, "seed": config.seed, "start": start, "stop": stop,
-                    "curves": spec.curves,
-                    "weight": solver_spec.cost * (stop - start),
+                    "curves": spec.curves, "frames": config.frame_params(x),
+                    "weight": solver_spec.cost * (stop - start)
+                    * (1 if spec.frames is None else spec.frames["n_frames"]),
                 })
             plan.append((x, method, keys))
     plan.sort(key=lambda item: item[0])  # by x; methods keep their configured order
@@ -103,12 +105,16 @@ def run_chunk(task: dict) -> dict:
     with _one_blas_thread():
         scenario = Scenario(**task["scenario"])
         trials = np.arange(task["start"], task["stop"])
-        problem = scenario.draw_trials(task["seed"], trials)
+        problem = None if task.get("frames") else scenario.draw_trials(task["seed"], trials)
         rngs = [trial_generator(task["seed"], int(t), 1) for t in trials]
         options = dict(task["options"])
         solver_spec = task["spec"]
         if solver_spec.name not in solvers.SPECS:  # registered at run time in the parent
             solvers.register(solver_spec)
+        if task.get("frames") is not None:  # a sequence per trial, tracked frame by frame
+            rows, curves = track_chunk(task, scenario, trials, solver_spec)
+            return {"key": task["key"], "figure": task["figure"], "rows": rows,
+                    "curves": curves, "weight": task["weight"]}
         if task.get("one_thread") and solver_spec.threads:
             # The runner already runs one chunk per core; inner threads would oversubscribe.
             options["threads"] = 1
@@ -338,7 +344,11 @@ def _meta(config, identity, finished):
 
 def _finalize(store, plan, config, plot):
     """Merge the chunks into the CSVs, plot, and mark the run finished in meta.json."""
-    data = store.merge(plan)
+    frames = config.spec.frames
+    data = store.merge(plan, adjust=None if frames is None else
+                       (lambda d: adjust_gaps(d, frames["burn_in"])))
+    if frames is not None:
+        write_frames(store.folder, data)
     kind = CURVES.get(config.spec.curves)
     if kind is not None:
         longest = max((c["curves"].shape[1] for c in data.values() if "curves" in c), default=0)

@@ -149,7 +149,8 @@ class Store:
         """Delete this run's files (only the ones this module writes)."""
         if self.chunks.is_dir():
             shutil.rmtree(self.chunks)
-        for name in ("meta.json", "results.csv", "summary.csv", "pattern.csv", "history.csv"):
+        for name in ("meta.json", "results.csv", "summary.csv", "pattern.csv", "history.csv",
+                     "frames.csv"):
             (self.folder / name).unlink(missing_ok=True)
         for path in self.folder.glob(f"{self.folder.name}.*"):
             if path.suffix in (".png", ".pdf"):
@@ -197,13 +198,16 @@ class Store:
         return rows, (np.load(npy) if npy.exists() else None)
 
     # -- merged outputs ----------------------------------------------------------------------
-    def merge(self, plan) -> dict:
+    def merge(self, plan, adjust=None) -> dict:
         """Build results.csv, summary.csv and the curve summary from the chunks of ``plan``.
 
         Parameters
         ----------
         plan : list of (x, method, [chunk keys]) in output order
             Chunks absent from ``plan`` (e.g. from a larger earlier ``--trials``) are ignored.
+        adjust : callable, optional
+            ``adjust(data)`` may change the per-trial columns (e.g. the gaps of a frames
+            figure, :mod:`.framed`) before the CSVs are written.
 
         Returns
         -------
@@ -224,6 +228,8 @@ class Store:
                 cols["curves"] = np.concatenate(curves)[order]
             data[(x, method)] = cols
         self._add_gaps(data)
+        if adjust is not None:
+            adjust(data)
         body = []
         for (x, method), cols in data.items():
             for i in range(len(cols["trial"])):
