@@ -15,13 +15,22 @@ by Adam, during the solve, to make the next CSBF value larger:
     \quad \text{(eq. 10, Λ = Adam)}
 
 and the best :math:`W` seen is returned (line 10). The maths of one iteration, including
-the exact gradient through the projection into the network, is in ``_angd_step.py``.
+the exact gradient through the projection into the network, is in ``_angd_engine.py``; the
+networks' lean layout in ``_angd_nets.py``; Adam with scaled moments in ``_angd_adam.py``.
 
-Batches. B instances step together, each with its own network (``n_nets``), in chunks of
-``chunk`` instances so that a chunk's parameters, gradients and Adam moments stay in cache;
-chunks run on ``threads`` threads (NumPy releases the GIL inside its kernels). Instance i's
-initial W and network come from its own random streams, so its result is the same whether
-it is solved alone or in a batch of any size or chunking.
+Batches. Every instance is solved on its own, one after another, by a lean loop of about
+fifty NumPy calls per iteration: a network's parameters and moments (~0.5-1 MB) do not fit
+in cache anyway, so stepping many networks together does not pay (measured). A batch is
+cut into chunks of ``chunk`` instances, which run on ``workers`` processes (a pool this
+call starts and stops; each NumPy call holds the GIL for its overhead, so threads give
+1.0-1.5× on 2 cores where processes give 2×), or on ``threads`` threads in this process.
+Instance i's initial W and network come from its own random streams and its loop never
+sees another instance, so its result is the same, bit for bit, alone or in a batch of any
+size, chunking, number of processes or threads.
+
+Precision. ``net_dtype="float32"`` runs the update networks (parameters, Adam moments,
+forward and backward passes) in float32, as PyTorch does by default; the objective, W,
+the projection and every reported number stay float64.
 
 Presets. ``preset="paper"`` (default) is the paper's configuration: T = 500,
 :math:`\eta_W = 1`, :math:`\eta_\varphi = 10^{-4}`, the raw gradient as input and the raw
@@ -34,26 +43,31 @@ explicitly replace their fields.
 
 State. ``Result.state`` holds, besides the keys every iterative solver writes
 (:mod:`.iterative`: ``W``, ``best_W``, ``best_f``, ``ref_f``, ``since``, ``active``,
-``failed``, ``method``), ANGD's own, one row per instance (P = parameters of one network):
+``failed``, ``method``), ANGD's own, one row per instance (P = parameters of one network,
+in the layout of ``_angd_nets``; dtype the ``net_dtype``):
 
 ============== ==================== ===================================================
 key            shape, dtype         meaning
 ============== ==================== ===================================================
-``net_params`` (n, P) float64       the network's parameters, layer by layer, each
-                                    array flattened row-major (``Sequential.params``)
-``adam_m``     (n, P) float64       Adam's first moment as kept, m / (1 - β1)
-``adam_v``     (n, P) float64       Adam's second moment as kept, v / (1 - β2)
-``adam_t``     (n,) int64           Adam steps taken (bias corrections)
+``net_params`` (n, P) net_dtype     the network's parameters (biases as weight rows)
+``adam_m``     (n, P) net_dtype     Adam's first moment as kept: m_t / β1^j
+``adam_v``     (n, P) net_dtype     Adam's second moment as kept: v_t / β2^j
+``adam_t``     (n,) int64           Adam steps taken, t (j = steps since the last
+                                    renormalisation, a function of t: ``_angd_adam``)
 ============== ==================== ===================================================
 
 ``solve(problem, "angd-fcn", state=res.state)`` goes on from there: 250 iterations and 250
-more are the 500-iteration run bit for bit (same chunking), with the histories concatenated
-and the best iterate the best of both parts.
+more are the 500-iteration run bit for bit, with the histories concatenated and the best
+iterate the best of both parts. ``return_state=False`` returns no state (Result.state is
+None): it saves 3 P numbers per instance, 0.8 MB in float64 at the paper's size, which a
+1000-instance batch feels.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +75,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._validate import check_int
-from ._angd_step import run_chunk
+from ._angd_engine import solve_chunk
+from ._angd_nets import n_params
 from .iterative import BestTracker, check_state, finish, flatten_problem, initial_W, \
     instance_streams
 from .options import IterativeOptions, check_betas, check_choice, check_real, check_unknown
@@ -70,19 +85,23 @@ from .spec import SolverSpec
 __all__ = ["angd", "angd_fcn", "angd_cnn", "ANGDOptions", "PRESETS", "DEFAULT_CHUNK",
            "SPECS"]
 
-#: Instances per chunk, measured with ``python scripts/bench.py angd`` (2-core EPYC, hidden
-#: 128): chunks of 1, 2, 4 run at 3.5, 4.6, 6.7 instances/s (per-call overhead, and two
-#: threads fighting for the GIL over small arrays); 8 to 64 all gave 10-11 instances/s. 8 is
-#: the smallest of that plateau, which keeps a batch's memory small (1000 instances: 69 MB).
-#: A later run of the same benchmark, on a slower day of the machine, gave 8.6, 9.4 and 11.1
-#: instances/s for chunks of 8, 16 and 32: a larger chunk may pay; not re-tuned yet.
+#: Instances per chunk: the unit of work handed to a process or thread. Results do not
+#: depend on it; small chunks balance the load at the end of a batch, and 8 keeps a task's
+#: returned state (8 networks with their moments, 6 MB in float64) small.
 DEFAULT_CHUNK = 8
+
+#: Instance-iterations below which ``workers=None`` solves in this process: starting a
+#: process (spawn: Python, NumPy, angd_np) costs ~0.3-0.5 s, ~3000 iterations' worth.
+POOL_MIN_WORK = 20_000
 
 _INPUT_SCALES = ("raw", "rms")
 _OUTPUT_SCALES = ("none", "power", "w")
 _NET_INITS = ("he", "torch")
+_NET_DTYPES = ("float64", "float32")
 #: The options that shape one network only; the other network's are refused.
 _ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
+_BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+             "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,10 +130,21 @@ class ANGDOptions(IterativeOptions):
     zero_last : bool
         Zero the output layer at the start: the first step is zero and the network learns
         its update from rest (default False, as the paper).
+    net_dtype : {"float64", "float32"}
+        Precision of the update networks and their Adam moments (the objective, W and every
+        reported number are float64 either way).
     chunk : int
-        Instances stepped together per chunk (cache-sized; default ``DEFAULT_CHUNK``).
+        Instances per task handed to a process or thread (default ``DEFAULT_CHUNK``).
+    workers : int or None
+        Processes solving a batch. None: one per core allowed by ``threads`` when the batch
+        is large enough to pay for starting them (``POOL_MIN_WORK``), else this process.
     threads : int or None
-        Threads running chunks in parallel (None: ``os.cpu_count()``).
+        The most cores this call may use (None: ``os.cpu_count()``); it is also the number
+        of threads when the batch is solved in this process. ``threads=1`` (what the Monte
+        Carlo runner passes inside its own worker processes) means one core: no pool, no
+        threads.
+    return_state : bool
+        Return ``Result.state`` (default); False saves its memory (module docstring).
     """
 
     eta_w: float = 1.0
@@ -127,8 +157,11 @@ class ANGDOptions(IterativeOptions):
     output_scale: object = "none"
     net_init: str = "torch"
     zero_last: bool = False
+    net_dtype: str = "float64"
     chunk: int = DEFAULT_CHUNK
+    workers: int | None = None
     threads: int | None = None
+    return_state: bool = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -148,11 +181,15 @@ class ANGDOptions(IterativeOptions):
                 raise ValueError(f"output_scale must be one of {list(_OUTPUT_SCALES)} or a "
                                  f"number > 0, got {out!r}") from None
         check_choice(self.net_init, "net_init", _NET_INITS)
-        if not isinstance(self.zero_last, (bool, np.bool_)):
-            raise TypeError(f"zero_last must be True or False, got {self.zero_last!r}")
-        self._set("zero_last", bool(self.zero_last))
-        if self.threads is not None:
-            self._set("threads", check_int(self.threads, "threads", minimum=1))
+        check_choice(self.net_dtype, "net_dtype", _NET_DTYPES)
+        for name in ("zero_last", "return_state"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+            self._set(name, bool(value))
+        for name in ("workers", "threads"):
+            if getattr(self, name) is not None:
+                self._set(name, check_int(getattr(self, name), name, minimum=1))
 
     @classmethod
     def names(cls, network=None) -> tuple:
@@ -188,11 +225,53 @@ PRESETS = {
 
 def _state_shapes(opts, network, M, K):
     """ANGD's own state keys: name -> (shape of one instance, dtype)."""
-    from ._angd_step import n_params
+    P = (n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size),)
+    dt = np.dtype(opts.net_dtype)
+    return {"net_params": (P, dt), "adam_m": (P, dt), "adam_v": (P, dt),
+            "adam_t": ((), np.int64)}
 
-    P = n_params(network, M, K, opts)
-    return {"net_params": ((P,), np.float64), "adam_m": ((P,), np.float64),
-            "adam_v": ((P,), np.float64), "adam_t": ((), np.int64)}
+
+def _parallelism(opts, n, n_chunks):
+    """(processes, threads) for a batch of n instances in ``n_chunks`` chunks."""
+    cores = opts.threads if opts.threads is not None else (os.cpu_count() or 1)
+    if opts.workers is not None:
+        processes = opts.workers
+    else:
+        processes = cores if n * opts.iters >= POOL_MIN_WORK else 1
+    processes = min(processes, n_chunks)
+    return processes, (1 if processes > 1 else min(cores, n_chunks))
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS variables at one thread while worker processes start (they read them at import):
+    the matrices are small, and the processes already use every core."""
+    saved = {k: os.environ.get(k) for k in _BLAS_ENV}
+    os.environ.update({k: "1" for k in _BLAS_ENV})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run_tasks(tasks, processes, threads):
+    """solve_chunk over the tasks, in order: in a process pool, a thread pool, or here."""
+    if processes > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with _one_blas_thread():
+            pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        with pool:
+            return list(pool.map(solve_chunk, tasks))
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(solve_chunk, tasks))
+    return [solve_chunk(task) for task in tasks]
 
 
 def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **options):
@@ -216,8 +295,8 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     **options
         See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
         (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
-        ``net_init``, ``zero_last``, ``init``, ``tol``, ``patience``, ``chunk``,
-        ``threads``.
+        ``net_init``, ``zero_last``, ``net_dtype``, ``init``, ``tol``, ``patience``,
+        ``chunk``, ``workers``, ``threads``, ``return_state``.
 
     Returns
     -------
@@ -232,37 +311,43 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     check_choice(preset, "preset", tuple(PRESETS))
     method = f"angd-{network}"
     opts = ANGDOptions.resolve(method, PRESETS[preset][network], options)
-    threads = opts.threads if opts.threads is not None else (os.cpu_count() or 1)
     flat = flatten_problem(problem)
     n, (M, K) = flat.n_instances, flat.H.shape[-2:]
     if state is None:
         streams = instance_streams(rng, n)
-        W0 = initial_W(opts.init, flat, streams)
-        net_streams, saved = [s[1] for s in streams], None
+        W0, saved = initial_W(opts.init, flat, streams), None
+        net_streams = [s[1] for s in streams]
     else:
         saved = check_state(state, method, n, (M, K), _state_shapes(opts, network, M, K))
-        W0, net_streams = saved["W"], None
-    # Each chunk returns its part of the results and of the state; they are joined below.
-    bounds = [(i, min(i + opts.chunk, n)) for i in range(0, n, opts.chunk)]
-
-    def solve_chunk(bound):
-        lo, hi = bound
-        part_saved = None if saved is None else {k: v[lo:hi] for k, v in saved.items()
-                                                 if k != "method"}
-        part_streams = None if net_streams is None else net_streams[lo:hi]
-        return run_chunk(flat[lo:hi], W0[lo:hi], part_streams, network, opts, part_saved)
-
-    workers = min(threads, len(bounds))
-    if workers == 1:
-        parts = [solve_chunk(bound) for bound in bounds]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(solve_chunk, bounds))
+        W0 = saved.pop("W")
+        saved.pop("method")
+        if (saved["adam_t"] < 0).any():
+            raise ValueError(f"state['adam_t'] must be step counts >= 0, got minimum "
+                             f"{saved['adam_t'].min()}")
+    processes, threads = _parallelism(opts, n, math.ceil(n / opts.chunk))
+    # Spread a small batch over every process: chunking does not change any result.
+    chunk = min(opts.chunk, math.ceil(n / processes))
+    tasks = []
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        task = dict(network=network, opts=opts, H=flat.H[lo:hi],
+                    A=flat.A if flat.A.ndim == 2 else flat.A[lo:hi],
+                    noise_var=flat.noise_var, p_max=flat.p_max, omega=flat.omega,
+                    W0=W0[lo:hi])
+        if saved is None:
+            task["streams"] = net_streams[lo:hi]
+        else:
+            task["saved"] = {k: v[lo:hi] for k, v in saved.items()}
+        tasks.append(task)
+    parts = _run_tasks(tasks, processes, threads)
     joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    del parts
     tracker = BestTracker(joined["best_W"], joined["best_f"], opts.iters, opts.tol,
                           opts.patience, state=joined)
     tracker.history[...], tracker.nit[...] = joined["history"], joined["nit"]
-    own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t")}
+    own = None
+    if opts.return_state:
+        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t")}
     return finish(problem, flat, tracker, method, t0, joined["failed"], state=own)
 
 

@@ -1,0 +1,300 @@
+r"""ANGD's hot loop: one instance at a time, about fifty NumPy calls per iteration.
+
+One iteration (eq. 9 with the step of Algorithm 1 line 4, the projection of eq. 11, eq. 10)
+for an instance with its own network :math:`\Phi_\varphi`:
+
+.. math::
+
+    x_t = \mathrm{vec}(G_t) / \nu_t, \qquad
+    U = W_t + s_t\, \Phi_\varphi(x_t), \qquad
+    W_{t+1} = V = P(U) = c\,U, \qquad
+    \varphi \leftarrow \mathrm{Adam}(\varphi, \nabla_\varphi f(W_{t+1}))
+
+with :math:`G_t = \partial f/\partial W^*` at :math:`W_t`, vec the interleaved real view
+(Re, Im of each entry of the row-major M×K array), :math:`\nu_t` = 1 (raw input) or
+:math:`\|G_t\|_F/\sqrt{2MK}` (unit RMS), :math:`s_t = \eta_W \cdot` the output scale, and
+:math:`c = \min(1, \sqrt{p_{max}}/\|U\|_F)`. The network output y (2MK reals) reads as the
+M×K complex array in the same interleaved layout.
+
+The objective and its gradient at V (one instance, eq. 7a; ``objective.py`` derives it)
+-------------------------------------------------------------------------------------------
+With :math:`B = [H, \sqrt{\omega} A]` (M × (K+N)) and :math:`Z = B^H V` ((K+N) × K):
+rows k < K hold :math:`s_{ki} = h_k^H v_i`, rows K + n hold :math:`\sqrt\omega\, a_n^H v_i`.
+With :math:`P_{ki} = |s_{ki}|^2`,
+
+.. math::
+
+    I_k = \sum_{i \ne k} P_{ki} + \sigma^2, \quad T_k = I_k + P_{kk}, \quad
+    f = \sum_k \frac{\mathrm{log1p}(P_{kk}/I_k)}{\ln 2} + \sum_{n,i} |Z_{K+n,i}|^2,
+
+    G = \partial f/\partial V^* = B Y, \quad Y_{ki} = s_{ki}\Big(\frac{1}{T_k} -
+    \frac{[i\ne k]}{I_k}\Big)\frac{1}{\ln 2}\ (k < K), \quad Y_{K+n,i} = Z_{K+n,i},
+
+that is :math:`G = H C + \omega A A^H V` as in ``objective.csbf_and_grad`` (the interference
+is summed off the diagonal, never as T − signal, which would cancel at high SINR).
+
+The gradient for φ (checked by finite differences in the tests)
+---------------------------------------------------------------
+W_t, x_t and s_t are held fixed (the input is data, as in the paper's back-propagation).
+With :math:`G_V` the gradient above at V, the projection's backward pass (``objective.
+project_power_backward``) gives :math:`G_U = c\,(G_V - \rho V)` where the projection acts,
+:math:`\rho = \mathrm{Re}\langle V, G_V\rangle/\|V\|^2` (the same as with U: the radial part is
+scale-free, and :math:`\|V\|^2 = c^2\|U\|^2`), and :math:`G_U = G_V` otherwise. Since
+:math:`df = 2\,\mathrm{Re}\sum \overline{G_U}\, dU` and :math:`dU = s_t\, dy` (complex view),
+
+.. math:: \partial f / \partial y = 2 s_t\, \mathrm{vec}(G_U) = 2 s_t c\, (\mathrm{vec}(G_V)
+    - \rho\, \mathrm{vec}(V)),
+
+and the network's backward pass (``_angd_nets``) carries it, times Adam's α, to every
+parameter; Adam (``_angd_adam``) ascends. One objective evaluation per iteration: f(V) and
+G_V serve both the φ-update of step t and the input of step t + 1.
+
+Precision. The objective, W, V, G, the projection, the history and the best iterate are
+float64 always; with ``net_dtype="float32"`` only the network's parameters, moments,
+activations and back-propagated vectors are float32 (x and ∂f/∂y are rounded into them).
+
+Bookkeeping is the same as :class:`.iterative.BestTracker`'s, per instance in Python
+scalars: the best iterate (W_0 counts), f per iteration (NaN after a stop), early stopping
+by ``tol``/``patience``, and a non-finite f stopping the instance at its last finite iterate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _angd_nets
+from ._angd_adam import ScaledAdam
+
+__all__ = ["Objective", "ChunkRunner", "solve_chunk"]
+
+_LN2 = math.log(2.0)
+
+
+class Objective:
+    """f(V) and G = ∂f/∂V* of one instance (module docstring), into fixed buffers.
+
+    The K×K algebra runs on Python floats: for a handful of numbers, one ``tolist`` and
+    scalar arithmetic cost less than the NumPy calls (~1 µs each) they replace.
+
+    Parameters
+    ----------
+    M, K, N : int
+    noise_var, omega : float
+    """
+
+    def __init__(self, M, K, N, noise_var, omega):
+        self.K, self.noise_var, self.sqrt_omega = K, float(noise_var), math.sqrt(omega)
+        self.B = np.empty((M, K + N), np.complex128)
+        self.Bc = np.empty((K + N, M), np.complex128)
+        self.Z = np.empty((K + N, K), np.complex128)
+        self._sq = np.empty((K + N, 2 * K))
+        self._Zr = self.Z.view(np.float64)
+        self._S = self.Z[:K]
+        self._weight = np.empty((K, K))
+
+    def set_instance(self, H, A):
+        """Load one instance: H (M, K), A (M, N)."""
+        K = self.K
+        self.B[:, :K] = H
+        np.multiply(A, self.sqrt_omega, out=self.B[:, K:])
+        np.conjugate(self.B.T, out=self.Bc)
+
+    def __call__(self, V, G):
+        """f(V) as a float; writes ∂f/∂V* into G (M, K) complex128."""
+        K, noise = self.K, self.noise_var
+        np.dot(self.Bc, V, out=self.Z)
+        rows = np.square(self._Zr, out=self._sq).tolist()
+        sensing = sum(map(sum, rows[K:]))  # Σ |√ω a_n^H v_i|²
+        rate = 0.0
+        weight = []
+        for k in range(K):
+            r = rows[k]
+            P = [r[2 * i] + r[2 * i + 1] for i in range(K)]
+            signal = P[k]
+            interf = sum(P[:k]) + sum(P[k + 1:]) + noise  # off the diagonal: no cancellation
+            rate += math.log1p(signal / interf)
+            w_t = 1.0 / (_LN2 * (interf + signal))
+            w_ti = w_t - 1.0 / (_LN2 * interf)
+            weight.append([w_t if i == k else w_ti for i in range(K)])
+        self._weight[...] = weight
+        np.multiply(self._S, self._weight, out=self._S)  # Y[:K] = S ∘ weight, in Z
+        np.dot(self.B, self.Z, out=G)
+        return rate / _LN2 + sensing
+
+
+class ChunkRunner:
+    """Solves instances one after another with buffers allocated once per chunk.
+
+    Parameters
+    ----------
+    network : {"fcn", "cnn"}
+    M, K, N : int
+    opts : ANGDOptions
+    noise_var, p_max, omega : float
+    """
+
+    def __init__(self, network, M, K, N, opts, noise_var, p_max, omega):
+        self.network, self.M, self.K, self.opts = network, M, K, opts
+        self.p_max = p_max
+        dt = np.dtype(opts.net_dtype)
+        P = _angd_nets.n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size)
+        self.params = np.zeros(P, dt)
+        self.adam = ScaledAdam(self.params, opts.eta_phi, opts.betas)
+        self.net = _angd_nets.build(network, M, K, opts, self.params, self.adam.T)
+        self.obj = Objective(M, K, N, noise_var, omega)
+        self._W = np.empty((M, K), np.complex128)
+        self._V = np.empty((M, K), np.complex128)
+        self._G = np.empty((M, K), np.complex128)
+        self._tmp = np.empty(2 * M * K)
+        self._yc = self.net.y.view(np.complex64 if dt == np.float32 else np.complex128)
+        self._yc = self._yc.reshape(M, K)
+        MK = M * K
+        out = opts.output_scale
+        fixed = {"none": 1.0, "power": math.sqrt(p_max / MK)}.get(out) if isinstance(
+            out, str) else float(out)
+        self._fixed_s = None if fixed is None else opts.eta_w * fixed
+        self._w_scale = opts.eta_w / math.sqrt(MK)
+        self._rms = opts.input_scale == "rms"
+
+    def propose(self, W, G, V, G_out):
+        """V = W_{t+1} = P(W + s Φ(x)) from W_t and G_t; f(V) and G_V into ``G_out``.
+
+        Returns (f, s, c, ||U||²) with s the output scale and c the projection's factor.
+        """
+        net, x, Gf = self.net, self.net.x, G.reshape(-1).view(np.float64)
+        # x_t = vec(G_t) / ν_t, rounded into the network's dtype.
+        if self._rms:
+            norm2 = float(np.dot(Gf, Gf))
+            np.multiply(Gf, math.sqrt(Gf.size / norm2) if norm2 > 0 else 1.0, out=x,
+                        casting="same_kind")
+        else:
+            np.copyto(x, Gf, casting="same_kind")
+        net.forward()
+        # U = W_t + s_t y, built in V's buffer, then V = c U.
+        s = self._fixed_s
+        if s is None:
+            Wf = W.reshape(-1).view(np.float64)
+            s = self._w_scale * math.sqrt(float(np.dot(Wf, Wf)))
+        np.multiply(self._yc, s, out=V, dtype=np.complex128)
+        V += W
+        Vf = V.reshape(-1).view(np.float64)
+        pw = float(np.dot(Vf, Vf))
+        c = math.sqrt(self.p_max / pw) if pw > self.p_max else 1.0
+        if c != 1.0:
+            V *= c
+        return self.obj(V, G_out), s, c, pw
+
+    def backprop(self, V, G, s, c, pw, alpha):
+        """Write alpha · ∇_φ f(V) into the optimiser's workspace, given G = G_V."""
+        Vf, Gf, dy = V.reshape(-1).view(np.float64), G.reshape(-1).view(np.float64), \
+            self.net.dy
+        # ∂f/∂y = 2 s c (vec G_V - ρ vec V) (module docstring), times alpha.
+        kappa = 2.0 * s * c * alpha
+        if c != 1.0:
+            rho = float(np.dot(Vf, Gf)) / (c * c * pw)
+            np.multiply(Vf, -rho, out=self._tmp)
+            self._tmp += Gf
+            np.multiply(self._tmp, kappa, out=dy, casting="same_kind")
+        else:
+            np.multiply(Gf, kappa, out=dy, casting="same_kind")
+        self.net.backward()
+
+    def start(self, H, A, stream=None, saved=None):
+        """Load an instance: a fresh network drawn from ``stream``, or a state row."""
+        self.obj.set_instance(H, A)
+        if saved is None:
+            _angd_nets.init_from_stream(self.net, self.network, self.M, self.K, self.opts,
+                                        stream)
+            self.adam.load(0.0, 0.0, 0)
+        else:
+            self.params[...] = saved["net_params"]
+            self.adam.load(saved["adam_m"], saved["adam_v"], saved["adam_t"])
+
+    def run(self, H, A, W0, row, stream=None, saved=None):
+        """Solve one instance; writes its results into ``row`` (a dict of writable arrays).
+
+        ``stream``: the network's initialisation stream (a fresh start); ``saved``: the
+        instance's state row (continuing).
+        """
+        opts, adam = self.opts, self.adam
+        self.start(H, A, stream, saved)
+        W, V, G = self._W, self._V, self._G
+        W[...] = W0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            f = self.obj(W, G)
+        if saved is None:
+            best_f = ref_f = f
+            since, active, failed = 0, True, False
+            row["best_W"][...] = W
+        else:
+            best_f, ref_f = float(saved["best_f"]), float(saved["ref_f"])
+            since, active = int(saved["since"]), bool(saved["active"])
+            failed = bool(saved["failed"])
+            row["best_W"][...] = saved["best_W"]
+        history, tol, patience = row["history"], opts.tol, opts.patience
+        nit = 0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for t in range(opts.iters if active else 0):
+                f, s, c, pw = self.propose(W, G, V, G)
+                if not math.isfinite(f):  # diverged: stop at the last finite iterate
+                    failed, active = True, False
+                    break
+                self.backprop(V, G, s, c, pw, adam.alpha)
+                adam.step()
+                history[t] = f
+                nit = t + 1
+                if f > best_f:
+                    best_f = f
+                    np.copyto(row["best_W"], V)
+                W, V = V, W  # V is W_{t+1}
+                if tol is not None:
+                    if best_f > ref_f + tol * abs(ref_f):
+                        ref_f, since = best_f, 0
+                    else:
+                        since += 1
+                    if since >= patience:
+                        active = False
+                        break
+        row["W"][...] = W
+        row["best_f"][...], row["ref_f"][...], row["since"][...] = best_f, ref_f, since
+        row["active"][...], row["failed"][...], row["nit"][...] = active, failed, nit
+        if "net_params" in row:
+            row["net_params"][...] = self.params
+            row["adam_m"][...], row["adam_v"][...] = adam.m, adam.v
+        row["adam_t"][...] = adam.t
+
+
+def solve_chunk(task):
+    """Solve a chunk of instances (a task, picklable, so that a worker process can run it).
+
+    ``task``: dict with ``network``, ``opts``, ``H`` (C, M, K), ``A`` (M, N) or (C, M, N),
+    ``noise_var``, ``p_max``, ``omega``, ``W0`` (C, M, K), and either ``streams`` (C
+    Generators) or ``saved`` (state rows, leading axis C). Returns a dict of arrays with
+    leading axis C: the state keys (the network's only if ``opts.return_state``),
+    ``history`` (C, T) and ``nit``.
+    """
+    opts, H, A, network = task["opts"], task["H"], task["A"], task["network"]
+    C, M, K = H.shape
+    runner = ChunkRunner(network, M, K, A.shape[-1], opts, task["noise_var"],
+                         task["p_max"], task["omega"])
+    out = {"history": np.full((C, opts.iters), np.nan), "nit": np.zeros(C, np.int64),
+           "W": np.empty((C, M, K), np.complex128),
+           "best_W": np.empty((C, M, K), np.complex128), "best_f": np.empty(C),
+           "ref_f": np.empty(C), "since": np.zeros(C, np.int64),
+           "active": np.zeros(C, bool), "failed": np.zeros(C, bool),
+           "adam_t": np.zeros(C, np.int64)}
+    if opts.return_state:
+        for key in ("net_params", "adam_m", "adam_v"):
+            out[key] = np.empty((C, runner.params.size), runner.params.dtype)
+    saved = task.get("saved")
+    for i in range(C):
+        row = {key: value[i, ...] for key, value in out.items()}  # views, 0-d included
+        A_i = A if A.ndim == 2 else A[i]
+        if saved is None:
+            runner.run(H[i], A_i, task["W0"][i], row, stream=task["streams"][i])
+        else:
+            runner.run(H[i], A_i, task["W0"][i], row,
+                       saved={key: value[i] for key, value in saved.items()})
+    return out

@@ -1,0 +1,210 @@
+"""ANGD's lean engine against its naive twins: the φ-gradient by finite differences, the
+one-instance objective against ``csbf_and_grad``, the lean networks against ``angd_np.nn``,
+and Adam with scaled moments against the textbook rule."""
+
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import angd_np as an
+from angd_np import Problem, Scenario, csbf_and_grad, nn, power, ula_steering
+from angd_np.solvers._angd_adam import ScaledAdam, renormalisation_period
+from angd_np.solvers._angd_engine import ChunkRunner, Objective
+from angd_np.solvers._angd_nets import CNN, FCN, n_params
+from angd_np.solvers.angd import ANGDOptions
+
+from ..nn.test_adam import textbook_adam
+
+
+def _unit_problem(rng, n, M, K, omega=0.5, p_max=1.0):
+    """Instances at unit scale, so rate and sensing both matter and differences are exact-ish."""
+    H = (rng.standard_normal((n, M, K)) + 1j * rng.standard_normal((n, M, K))) / np.sqrt(2)
+    A = ula_steering(np.deg2rad([-40.0, 10.0, 50.0]), M)
+    return Problem(H=H, A=A, noise_var=0.1, p_max=p_max, omega=omega)
+
+
+def _runner(problem, network, net_dtype="float64", **options):
+    opts = ANGDOptions(hidden=4, channels=2, net_dtype=net_dtype, **options)
+    _, M, K = problem.H.shape
+    runner = ChunkRunner(network, M, K, problem.A.shape[-1], opts, problem.noise_var,
+                         problem.p_max, problem.omega)
+    runner.start(problem.H[0], problem.A, stream=np.random.default_rng(11))
+    return runner
+
+
+def _point(rng, problem, inside):
+    _, M, K = problem.H.shape
+    W = rng.standard_normal((M, K)) + 1j * rng.standard_normal((M, K))
+    return W * np.sqrt((0.1 if inside else 1.0) * problem.p_max / power(W))
+
+
+def _next_f(runner, W, G):
+    """f(W_{t+1}) for the runner's current parameters (inputs left untouched)."""
+    V, G_out = np.empty_like(W), np.empty_like(W)
+    return runner.propose(W, G.copy(), V, G_out)
+
+
+@pytest.mark.parametrize("network", ["fcn", "cnn"])
+@pytest.mark.parametrize("active", [True, False], ids=["projection-active", "inside-ball"])
+@pytest.mark.parametrize("output_scale,input_scale", [(3.0, "raw"), ("w", "rms")])
+@pytest.mark.parametrize("net_dtype", ["float64", "float32"])
+def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, active,
+                                                              output_scale, input_scale,
+                                                              net_dtype):
+    problem = _unit_problem(rng, 1, 3, 2)
+    eta_w = 50.0 if active else 1e-3  # a step that leaves the ball, or a tiny one
+    runner = _runner(problem, network, net_dtype, eta_w=eta_w, output_scale=output_scale,
+                     input_scale=input_scale)
+    # Non-zero output layer and hidden units away from their ReLU kinks.
+    runner.params[...] = rng.uniform(-0.5, 0.5, runner.params.size)
+    W = _point(rng, problem, inside=not active)
+    G = np.empty_like(W)
+    runner.obj(W, G)
+    V, G_V = np.empty_like(W), np.empty_like(W)
+    f, s, c, pw = runner.propose(W, G.copy(), V, G_V)
+    assert (c < 1.0) if active else (c == 1.0)
+    runner.backprop(V, G_V, s, c, pw, 1.0)
+    analytic = runner.adam.T.astype(np.float64)
+    # float32 parameters: a step of 2^-10 is exact in them, and f is float64, so the central
+    # difference is limited by float32's rounding of the network's forward pass: measured
+    # 2e-5 to 6e-5 of the largest entry (float64: 1e-10 to 3e-7 at h = 1e-6).
+    h = 1e-6 if net_dtype == "float64" else 2.0**-10
+    rtol, floor = (1e-5, 2e-6) if net_dtype == "float64" else (1e-3, 5e-4)
+    fd = np.empty_like(analytic)
+    for i in range(runner.params.size):
+        old = runner.params[i]
+        runner.params[i] = old + h
+        f_plus = _next_f(runner, W, G)[0]
+        runner.params[i] = old - h
+        f_minus = _next_f(runner, W, G)[0]
+        runner.params[i] = old
+        fd[i] = (f_plus - f_minus) / (2 * h)
+    np.testing.assert_allclose(analytic, fd, rtol=rtol, atol=floor * np.abs(fd).max())
+
+
+def test_phi_gradient_is_exact_at_the_papers_scales(rng):
+    """Paper units (noise 1e-11 W, omega 1e4): the output bias's gradient, relatively."""
+    problem = Scenario.preset("paper").draw(1, rng=rng)
+    opts = ANGDOptions(hidden=3, input_scale="rms", output_scale=0.05)
+    runner = ChunkRunner("fcn", 16, 2, problem.n_targets, opts, problem.noise_var,
+                         problem.p_max, problem.omega)
+    runner.start(problem.H[0], problem.A, stream=np.random.default_rng(1))
+    W = an.solve(problem, "zf").W[0] * np.sqrt(0.9)
+    G = np.empty_like(W)
+    runner.obj(W, G)
+    V, G_V = np.empty_like(W), np.empty_like(W)
+    f, s, c, pw = runner.propose(W, G.copy(), V, G_V)
+    runner.backprop(V, G_V, s, c, pw, 1.0)
+    bias = slice(runner.params.size - 64, runner.params.size)  # last row of W3e
+    h = 1e-6
+    for i in range(bias.start, bias.stop, 7):
+        old = runner.params[i]
+        runner.params[i] = old + h
+        f_plus = _next_f(runner, W, G)[0]
+        runner.params[i] = old - h
+        f_minus = _next_f(runner, W, G)[0]
+        runner.params[i] = old
+        assert (f_plus - f_minus) / (2 * h) == pytest.approx(runner.adam.T[i], rel=1e-5,
+                                                             abs=1e-6)
+
+
+@given(seed=st.integers(0, 2**16), M=st.integers(1, 6), K=st.integers(1, 4),
+       N=st.integers(1, 4), log_scale=st.floats(-6, 2))
+def test_one_instance_objective_matches_csbf_and_grad(seed, M, K, N, log_scale):
+    rng = np.random.default_rng(seed)
+    H = 10.0**log_scale * (rng.standard_normal((M, K)) + 1j * rng.standard_normal((M, K)))
+    A = ula_steering(rng.uniform(-1.5, 1.5, N), M)
+    problem = Problem(H=H, A=A, noise_var=1e-3 * 10.0**(2 * log_scale), p_max=1.0,
+                      omega=float(rng.uniform(0, 30)))
+    W = rng.standard_normal((M, K)) + 1j * rng.standard_normal((M, K))
+    obj = Objective(M, K, N, problem.noise_var, problem.omega)
+    obj.set_instance(H, A)
+    G = np.empty_like(W)
+    f = obj(W, G)
+    f_ref, G_ref = csbf_and_grad(W, problem)
+    assert f == pytest.approx(float(f_ref), rel=1e-12)
+    np.testing.assert_allclose(G, G_ref, rtol=1e-10, atol=1e-12 * np.abs(G_ref).max())
+
+
+def _planes(x):
+    """The nn layout (real parts, then imaginary parts) of an interleaved vector."""
+    return np.concatenate([x[0::2], x[1::2]])
+
+
+@pytest.mark.parametrize("network,kernel_size", [("fcn", 3), ("cnn", 3), ("cnn", 4),
+                                                 ("cnn", 9)])
+def test_lean_networks_compute_what_the_nn_networks_compute(rng, network, kernel_size):
+    M, K = 3, 2
+    L, d = M * K, 2 * M * K
+    P = n_params(network, M, K, hidden=5, channels=3, kernel_size=kernel_size)
+    params, T = np.zeros(P), np.zeros(P)
+    if network == "fcn":
+        ref = nn.fcn(d, 5, rng=3, init="torch")
+        lean = FCN(d, 5, params, T)
+    else:
+        ref = nn.cnn(L, rng=3, init="torch", channels=3, kernel_size=kernel_size)
+        lean = CNN(L, 3, kernel_size, params, T)
+    assert P == ref.n_params
+    lean.load_nn(ref)
+    x = rng.standard_normal(d)
+    lean.x[...] = x
+    y = lean.forward()
+    x_ref = _planes(x)[None] if network == "fcn" else _planes(x).reshape(1, 2, L)
+    y_ref = ref.forward(x_ref)[0]
+    np.testing.assert_allclose(_planes(y), y_ref, rtol=1e-12, atol=1e-14)
+    dy = rng.standard_normal(d)
+    lean.dy[...] = dy
+    lean.backward()
+    ref.backward(_planes(dy)[None], input_grad=False)
+    # The same gradients in the lean layout: load nn's gradients as if they were parameters.
+    as_params = copy.deepcopy(ref)
+    for p, g in zip(as_params.params, ref.grads, strict=True):
+        p[...] = g
+    back = np.zeros(P)
+    mirror = FCN(d, 5, back, np.zeros(P)) if network == "fcn" else \
+        CNN(L, 3, kernel_size, back, np.zeros(P))
+    mirror.load_nn(as_params)
+    np.testing.assert_allclose(T, back, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99), (0.9, 0.0)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scaled_moment_adam_takes_the_textbook_steps_across_renormalisations(rng, betas,
+                                                                            dtype):
+    """A run ten times longer than the renormalisation period, step by step."""
+    period, steps = 7, 70
+    p0 = rng.standard_normal(40)
+    grads = [10.0**rng.uniform(-3, 3) * rng.standard_normal(40) for _ in range(steps)]
+    expected = textbook_adam(p0, grads, 1e-2, betas, 1e-8, maximize=True)
+    p = p0.astype(dtype)
+    opt = ScaledAdam(p, 1e-2, betas, 1e-8, period=period)
+    rtol = 1e-11 if dtype == np.float64 else 2e-5
+    for t, (g, want) in enumerate(zip(grads, expected, strict=True), start=1):
+        opt.T[...] = opt.alpha * g
+        opt.step()
+        np.testing.assert_allclose(p, want, rtol=rtol, atol=rtol * 1e-2 * t,
+                                   err_msg=f"step {t}")
+    assert opt.t == steps
+
+
+def test_the_default_renormalisation_period_keeps_the_scale_factors_small():
+    assert renormalisation_period(0.9, 0.999) == 131  # 0.9^-131 <= 1e6 < 0.9^-132
+    assert 0.9 ** -renormalisation_period(0.9, 0.999) <= 1e6
+    assert renormalisation_period(0.0, 0.0) == 200 and renormalisation_period(0.999, 0.5) == 19
+
+
+def test_float32_networks_hold_float32_state_and_float64_results():
+    problem = Scenario.preset("balanced").draw(2, rng=0)
+    res = an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=8, net_dtype="float32")
+    assert res.state["net_params"].dtype == np.float32
+    assert res.state["adam_v"].dtype == np.float32
+    assert res.W.dtype == np.complex128 and res.history.dtype == np.float64
+    f64 = an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=8)
+    np.testing.assert_allclose(res.csbf, f64.csbf, rtol=1e-4)
+    with pytest.raises(ValueError, match="net_dtype"):
+        an.solve(problem, "angd-fcn", iters=2, net_dtype="float16")
+    with pytest.raises(ValueError, match="dtype float64"):
+        an.solve(problem, "angd-fcn", iters=2, hidden=8, state=res.state)
