@@ -15,7 +15,8 @@ def test_carry_all_on_a_constant_channel_is_one_longer_solve(method):
     gens = [np.random.default_rng(i) for i in (3, 4)]
     tracked = track(seq, method, iters_per_frame=10, rng=gens)
     first = [np.random.default_rng(i).spawn(2)[0] for i in (3, 4)]
-    whole = an.solve(seq.frame(0), method, rng=first, iters=20)
+    options = an.solvers.spec(method).track_options  # what track() uses by default
+    whole = an.solve(seq.frame(0), method, rng=first, iters=20, **options)
     # Everything learned carries over; only the early-stopping counters (ref_f) restart on a
     # new frame, by design.
     for key in set(whole.state) - {"ref_f"}:
@@ -58,6 +59,15 @@ def test_warm_started_baselines_never_lose_the_previous_frame():
     np.testing.assert_allclose(zf.csbf[:, 0], an.solve(seq.frame(0), "zf").csbf)
     ref = track(seq, "reference", rng=0, starts=1)
     assert np.all(ref.gap(ref) == 0) and np.all(zf.gap(ref) > 0)
+
+
+def test_explicit_options_override_the_tracking_defaults():
+    seq = SCENARIO.sequence(1, 2, rho=0.9, rng=0)
+    default = track(seq, "pgd", iters_per_frame=4, rng=1)
+    assert default.options == {"step": "normalized", "eta_w": 0.03}
+    raw = track(seq, "pgd", iters_per_frame=4, rng=1, step="raw", eta_w=1.0)
+    assert raw.options == {"step": "raw", "eta_w": 1.0}
+    assert not np.array_equal(raw.W, default.W)
 
 
 def test_bad_arguments_are_refused():

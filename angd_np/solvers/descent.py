@@ -232,8 +232,11 @@ def _load_moments(opt, saved):
 _STYLE = {"linewidth": 1.0}
 
 SPECS = (
+    # track_options: the best of scripts/tracking_study.py's grid on its tuning sequences
+    # (scripts/tracking_study_results.md).
     SolverSpec("pgd", pgd, label="PGD", iterative=True, cost=1.0, options=PGDOptions,
-               style=dict(color="#8c564b", marker="D", **_STYLE)),
+               style=dict(color="#8c564b", marker="D", **_STYLE),
+               track_options={"step": "normalized", "eta_w": 0.03}),
     SolverSpec("adam", adam, label="Adam on W", iterative=True, cost=1.0, options=AdamOptions,
-               style=dict(color="#e377c2", marker="P", **_STYLE)),
+               style=dict(color="#e377c2", marker="P", **_STYLE), track_options={"lr": 0.02}),
 )
