@@ -44,6 +44,7 @@ from collections.abc import Callable
 
 from .._validate import check_int
 from ..solvers import method_call
+from ..solvers import spec as solver_spec
 from ..system import PRESETS, Scenario
 from . import figures
 from .curves import CURVES
@@ -72,6 +73,18 @@ TRACKING_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:w", "angd-fcn-tuned:none",
                     "adam", "ccpa", "zf", "reference")
 BUDGET_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:none", "pgd", "adam", "zf", "reference")
 TRACKING = dict(n_frames=40, target_drift_deg=0.2, iters_per_frame=50, burn_in=20)
+#: quality-time figures: the methods, and the iterations of iterative ones at each level.
+QUALITY_METHODS = ("angd-fcn-tuned", "angd-cnn-tuned", "angd-fcn", "pgd", "adam", "ccpa",
+                   "zf", "reference")
+ITERS_LEVELS = (50, 100, 200, 500, 1000, 2000)
+
+
+def budget_options(solver: str, level: int) -> dict:
+    """A solver's options at a budget level (0 cheapest) of the quality-time figures."""
+    spec = solver_spec(solver)
+    if spec.budgets:
+        return dict(spec.budgets[level])
+    return {"iters": ITERS_LEVELS[level]} if spec.iterative else {}
 
 
 def parse_methods(text, *, frames=False) -> tuple[str, ...]:
@@ -200,6 +213,12 @@ for _spec in (
                frames=dict(TRACKING, rho=0.99), trial_fraction=0.25, trial_cap=16,
                title="Per-frame gap while tracking (median solid, p90 dotted)",
                plot=figures.draw_tracking, figsize=(9.6, 3.8)),
+    *[FigureSpec(name, "budget", tuple(range(len(ITERS_LEVELS))), "budget level",
+                 QUALITY_METHODS, base={"n_tx": M, "n_users": K}, trial_fraction=0.1,
+                 trial_cap=cap, plot=figures.draw_quality_time, figsize=(6.8, 3.8),
+                 title=f"Median gap against time per instance, M = {M}, K = {K}")
+      for name, M, K, cap in (("quality-time", 16, 2, 12), ("quality-time-32", 32, 4, 6),
+                              ("quality-time-64", 64, 8, 3))],
     FigureSpec("budget", "iters_per_frame", (5, 10, 20, 50, 100, 200, 500),
                "iterations per frame", BUDGET_METHODS, frames=dict(TRACKING, rho=0.99),
                trial_fraction=0.1, trial_cap=8,
@@ -246,7 +265,8 @@ class RunConfig:
 
     def scenario(self, x) -> Scenario:
         """The scenario at one x-value of the sweep."""
-        if self.spec.frames is not None and self.spec.x_field in FRAME_KEYS:
+        if self.spec.x_field == "budget" or (
+                self.spec.frames is not None and self.spec.x_field in FRAME_KEYS):
             return Scenario.preset(self.preset, **self.spec.base)
         return Scenario.preset(self.preset, **{**self.spec.base, self.spec.x_field: x})
 
@@ -267,6 +287,14 @@ class RunConfig:
             return {m: frame_call(m) for m in self.methods}
         return {m: method_call(m, self.iters) for m in self.methods}
 
+    def calls_at(self, x) -> dict:
+        """:meth:`calls` at one x-value: a ``budget`` sweep sets each solver's budget."""
+        calls = self.calls()
+        if self.spec.x_field != "budget":
+            return calls
+        return {m: (solver, {**options, **budget_options(solver, int(x))})
+                for m, (solver, options) in calls.items()}
+
     def identity(self) -> dict:
         """Everything that decides a trial's numbers, as it reads back from meta.json."""
         return json.loads(json.dumps({
@@ -274,6 +302,8 @@ class RunConfig:
             "preset": self.preset,
             "seed": self.seed,
             "methods": {m: {"solver": s, "options": o} for m, (s, o) in self.calls().items()},
+            **({} if self.spec.x_field != "budget" else {"budgets": [
+                {m: o for m, (_, o) in self.calls_at(x).items()} for x in self.spec.x_values]}),
             "x_field": self.spec.x_field,
             "x_values": list(self.spec.x_values),
             "scenarios": [dataclasses.asdict(self.scenario(x)) for x in self.spec.x_values],

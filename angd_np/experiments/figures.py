@@ -24,7 +24,7 @@ from .store import read_csv
 
 __all__ = ["plot_figure", "plot_pattern", "plot_sweep", "plot_tradeoff", "plot_convergence",
            "plot_runtime", "user_sector_deg", "draw_patterns", "draw_sweep", "draw_tradeoff",
-           "draw_convergence", "draw_runtime", "draw_tracking", "draw_budget"]
+           "draw_convergence", "draw_runtime", "draw_tracking", "draw_budget", "draw_quality_time"]
 
 
 def _matplotlib():
@@ -251,6 +251,28 @@ def draw_budget(fig, folder, meta, summary, spec):
     right.set(xscale="log", xlabel="wall time per frame (s)")
     _gap_axis(left)
     _legend_right(right)
+
+
+def draw_quality_time(fig, folder, meta, summary, spec):
+    """quality-time: median gap against median time per instance, a line through each
+    method's budget levels (gaps against the best known of the trial at any level)."""
+    results = _table(Path(folder) / "results.csv")
+    budgets = meta["identity"]["budgets"]
+    ax = fig.add_subplot()
+    for method in meta["methods"]:
+        # A method with one cost only (ZF) is one point: its rows at every level pooled.
+        levels = ([meta["x_values"]] if all(b[method] == budgets[0][method] for b in budgets)
+                  else [[x] for x in meta["x_values"]])
+        times, med = [], []
+        for xs in levels:
+            m = np.isin(results["x"], xs) & (results["method"] == method)
+            if np.any(m):
+                times.append(float(np.median(results["time_s"][m])))
+                med.append(max(float(np.median(results["gap"][m])), 1e-6))
+        ax.plot(times, med, **style(method))
+    ax.set(xscale="log", xlabel="time per instance (s)")
+    _gap_axis(ax, floor=1e-6)
+    _legend_right(ax)
 
 
 def plot_figure(name: str, folder) -> list[Path]:

@@ -27,6 +27,7 @@ import numpy as np
 
 from .configs import FIGURES
 from .plotstyle import label
+from .report_beyond import budget_section, quality_time_section, tracking_section
 from .store import atomic_write, ci_halfwidth, read_csv, t_quantile_975
 
 __all__ = ["write_report", "paired_gain", "load_run", "PAPER_GAINS"]
@@ -295,6 +296,7 @@ def write_report(out) -> Path:
     ]
     lines += _gain_section(runs) + _ranking_section(runs) + _sensing_section(runs)
     lines += _table_section(runs)
+    lines += quality_time_section(runs) + tracking_section(runs) + budget_section(runs)
     lines += ["## Figures", ""] + [f"- {n}: `{n}/{n}.png`" for n in runs] + [""]
     path = out / "REPORT.md"
     atomic_write(path, "\n".join(lines).encode())

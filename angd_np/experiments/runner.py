@@ -62,7 +62,7 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
     tasks, plan = [], []
     for xi, x in enumerate(spec.x_values):
         scenario = dataclasses.asdict(config.scenario(x))
-        for method, (solver, options) in config.calls().items():
+        for method, (solver, options) in config.calls_at(x).items():
             solver_spec = solvers.spec(solver)
             n = config.method_trials(method)
             keys = []
@@ -346,7 +346,8 @@ def _finalize(store, plan, config, plot):
     """Merge the chunks into the CSVs, plot, and mark the run finished in meta.json."""
     frames = config.spec.frames
     data = store.merge(plan, adjust=None if frames is None else
-                       (lambda d: adjust_gaps(d, frames["burn_in"])))
+                       (lambda d: adjust_gaps(d, frames["burn_in"])),
+                       pool_x=config.spec.x_field == "budget")
     if frames is not None:
         write_frames(store.folder, data)
     kind = CURVES.get(config.spec.curves)

@@ -198,7 +198,7 @@ class Store:
         return rows, (np.load(npy) if npy.exists() else None)
 
     # -- merged outputs ----------------------------------------------------------------------
-    def merge(self, plan, adjust=None) -> dict:
+    def merge(self, plan, adjust=None, pool_x=False) -> dict:
         """Build results.csv, summary.csv and the curve summary from the chunks of ``plan``.
 
         Parameters
@@ -208,6 +208,9 @@ class Store:
         adjust : callable, optional
             ``adjust(data)`` may change the per-trial columns (e.g. the gaps of a frames
             figure, :mod:`.framed`) before the CSVs are written.
+        pool_x : bool
+            Trial i is the same instance at every x (a sweep over budgets, not over the
+            scenario): its best-known value is the best over all x.
 
         Returns
         -------
@@ -227,7 +230,7 @@ class Store:
                           for c in curves]
                 cols["curves"] = np.concatenate(curves)[order]
             data[(x, method)] = cols
-        self._add_gaps(data)
+        self._add_gaps(data, pool_x)
         if adjust is not None:
             adjust(data)
         body = []
@@ -239,24 +242,27 @@ class Store:
         return data
 
     @staticmethod
-    def _add_gaps(data) -> None:
+    def _add_gaps(data, pool_x=False) -> None:
         """gap = (f_best - f) / |f_best| per trial where the reference solved the same trial.
 
         f_best is the best-known optimum of that trial: the reference solver's value, or any
         other method's if one did better (a multi-start local search can miss a narrow optimum
         that CCPA finds; the best known is then CCPA's, and no gap is ever negative).
         """
-        best = {}  # x -> {trial: f_best}
+        best = {}  # x (None when pooled) -> {trial: f_best}
         for (x, method), cols in data.items():
             if method == "reference":
-                best[x] = dict(zip(cols["trial"].tolist(), cols["csbf"].tolist(), strict=True))
-        for (x, _method), cols in data.items():
-            if x in best:
+                table = best.setdefault(None if pool_x else x, {})
                 for t, f in zip(cols["trial"].tolist(), cols["csbf"].tolist(), strict=True):
-                    if t in best[x] and f > best[x][t]:
-                        best[x][t] = f
+                    table[t] = max(f, table.get(t, -math.inf))
         for (x, _method), cols in data.items():
-            f_best = best.get(x, {})
+            table = best.get(None if pool_x else x)
+            if table is not None:
+                for t, f in zip(cols["trial"].tolist(), cols["csbf"].tolist(), strict=True):
+                    if t in table and f > table[t]:
+                        table[t] = f
+        for (x, _method), cols in data.items():
+            f_best = best.get(None if pool_x else x, {})
             f_ref = np.array([f_best.get(t, np.nan) for t in cols["trial"].tolist()])
             cols["gap"] = optimality_gap(cols["csbf"], f_ref)
 

@@ -436,5 +436,6 @@ def _warm(W, options):
 
 SPECS = (
     SolverSpec("ccpa", ccpa, label="CCPA", cost=30.0, extra="cvx", options=CCPAOptions,
-               style=dict(color="#d62728", marker="s"), warm=_warm),
+               style=dict(color="#d62728", marker="s"), warm=_warm,
+               budgets=tuple({"max_iters": i} for i in (1, 2, 3, 5, 10, 30))),
 )

@@ -343,5 +343,8 @@ SPECS = (
                # Tracking: the previous frame's optimum is a start, and random starts then
                # add nothing (8 sequences x 40 frames, rho = 0.99: values equal to 2e-9
                # relative with starts=0 and 4, in half the time).
-               warm=_warm, track_options={"starts": 0}),
+               warm=_warm, track_options={"starts": 0},
+               budgets=({"starts": 0, "maxiter": 20}, {"starts": 0, "maxiter": 50},
+                        {"starts": 0, "maxiter": 200}, {"starts": 1, "maxiter": 500},
+                        {"starts": 2, "maxiter": 1000}, {"starts": 4, "maxiter": 3000})),
 )

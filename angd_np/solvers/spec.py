@@ -64,6 +64,10 @@ class SolverSpec:
     track_options : dict
         Options :func:`angd_np.track` uses by default for this solver (explicit options
         override them), as the tracking study picked.
+    budgets : tuple of dict
+        Options at each budget level of the ``quality-time`` figures, cheapest first (six
+        levels); empty: iterative solvers take ``iters`` from
+        ``angd_np.experiments.configs.ITERS_LEVELS``, the others have one cost only.
     """
 
     name: str
@@ -78,6 +82,7 @@ class SolverSpec:
     options: type | None = None
     warm: Callable | None = None
     track_options: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
+    budgets: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
