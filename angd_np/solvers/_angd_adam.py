@@ -38,6 +38,7 @@ not interrupted.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -52,6 +53,19 @@ def renormalisation_period(beta1, beta2, limit=1e6, longest=200):
         if beta > 0:
             period = min(period, max(1, int(math.log(limit) / -math.log(beta))))
     return period
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalars(beta1, beta2, lr, eps, period, t):
+    """(α, sqrt(γ)/α, e, A, renormalise) of step t (module docstring); cached, since every
+    instance of a batch takes the same steps."""
+    j1, j2 = (0 if b == 0 else t - period * ((t - 1) // period) for b in (beta1, beta2))
+    alpha = (1.0 - beta1) * beta1 ** -j1
+    gamma = (1.0 - beta2) * beta2 ** -j2
+    q = math.sqrt(beta2 ** j2 / (1.0 - beta2 ** t))
+    A = lr * beta1 ** j1 / ((1.0 - beta1 ** t) * q)
+    renorm = (beta1 ** j1, beta2 ** j2) if t % period == 0 else None
+    return alpha, math.sqrt(gamma) / alpha, eps / q, A, renorm
 
 
 class ScaledAdam:
@@ -78,9 +92,10 @@ class ScaledAdam:
     """
 
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, *, period=None):
-        self.params, self.lr, self.eps = params, float(lr), float(eps)
+        self.params = params
         self.beta1, self.beta2 = (float(b) for b in betas)
         self.period = renormalisation_period(*betas) if period is None else int(period)
+        self._key = (self.beta1, self.beta2, float(lr), float(eps), self.period)
         self.T = np.zeros_like(params)
         self.m = np.zeros_like(params)
         self.v = np.zeros_like(params)
@@ -90,43 +105,31 @@ class ScaledAdam:
         """Resume from scaled moments and a step count as :meth:`step` left them."""
         self.m[...], self.v[...], self.t = m, v, int(t)
 
-    def _j(self, beta, t):
-        """Steps since the last renormalisation before step t (0 for a zero β)."""
-        return 0 if beta == 0 else t - self.period * ((t - 1) // self.period)
-
     @property
     def alpha(self) -> float:
         """α of the next step: the factor the caller folds into the gradient it writes."""
-        t = self.t + 1
-        return (1.0 - self.beta1) * self.beta1 ** -self._j(self.beta1, t)
+        return _scalars(*self._key, self.t + 1)[0]
 
     def step(self):
         """One step with the gradient α g already written into ``T``."""
-        b1, b2 = self.beta1, self.beta2
-        t = self.t = self.t + 1
-        j1, j2 = self._j(b1, t), self._j(b2, t)
-        alpha = (1.0 - b1) * b1 ** -j1
-        gamma = (1.0 - b2) * b2 ** -j2
-        q = math.sqrt(b2 ** j2 / (1.0 - b2 ** t))
-        A = self.lr * b1 ** j1 / ((1.0 - b1 ** t) * q)
+        self.t += 1
+        _, sigma, e, A, renorm = _scalars(*self._key, self.t)
         T, m, v = self.T, self.m, self.v
-        if b1 == 0:
+        if self.beta1 == 0:
             np.copyto(m, T)
         else:
             m += T
-        T *= math.sqrt(gamma) / alpha
-        np.multiply(T, T, out=T)
-        if b2 == 0:
+        T *= sigma
+        np.multiply(T, T, out=T)  # γ g², never larger than needed on the way
+        if self.beta2 == 0:
             np.copyto(v, T)
         else:
             v += T
         np.sqrt(v, out=T)
-        T += self.eps / q
+        T += e
         np.divide(m, T, out=T)
         T *= A
         self.params += T
-        if t % self.period == 0:  # renormalise: j back to 0, m̃ = m_t, ṽ = v_t
-            if b1:
-                m *= b1 ** j1
-            if b2:
-                v *= b2 ** j2
+        if renorm is not None:  # j back to 0: m̃ = m_t, ṽ = v_t
+            m *= renorm[0]
+            v *= renorm[1]

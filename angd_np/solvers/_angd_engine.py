@@ -133,73 +133,88 @@ class ChunkRunner:
     M, K, N : int
     opts : ANGDOptions
     noise_var, p_max, omega : float
+
+    Attributes
+    ----------
+    G : ndarray of complex128, shape (M, K)
+        The gradient buffer: :meth:`propose` reads G_t from it and writes G_V into it.
+    propose, backprop : callables
+        One iteration's two halves (built in :meth:`_build` as closures over the buffers,
+        which saves the attribute look-ups of ~40 calls per iteration).
     """
 
     def __init__(self, network, M, K, N, opts, noise_var, p_max, omega):
         self.network, self.M, self.K, self.opts = network, M, K, opts
-        self.p_max = p_max
         dt = np.dtype(opts.net_dtype)
         P = _angd_nets.n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size)
         self.params = np.zeros(P, dt)
         self.adam = ScaledAdam(self.params, opts.eta_phi, opts.betas)
         self.net = _angd_nets.build(network, M, K, opts, self.params, self.adam.T)
         self.obj = Objective(M, K, N, noise_var, omega)
-        self._W = np.empty((M, K), np.complex128)
-        self._V = np.empty((M, K), np.complex128)
-        self._G = np.empty((M, K), np.complex128)
-        self._tmp = np.empty(2 * M * K)
-        self._yc = self.net.y.view(np.complex64 if dt == np.float32 else np.complex128)
-        self._yc = self._yc.reshape(M, K)
-        MK = M * K
+        self.G = np.empty((M, K), np.complex128)
+        # Three iterate buffers (W_t, W_{t+1}, best so far) and their real views: the best
+        # iterate is kept by reference, never copied.
+        self.bufs = [np.empty((M, K), np.complex128) for _ in range(3)]
+        self.views = [b.reshape(-1).view(np.float64) for b in self.bufs]
         out = opts.output_scale
-        fixed = {"none": 1.0, "power": math.sqrt(p_max / MK)}.get(out) if isinstance(
+        fixed = {"none": 1.0, "power": math.sqrt(p_max / (M * K))}.get(out) if isinstance(
             out, str) else float(out)
-        self._fixed_s = None if fixed is None else opts.eta_w * fixed
-        self._w_scale = opts.eta_w / math.sqrt(MK)
-        self._rms = opts.input_scale == "rms"
+        self.propose, self.backprop = self._build(p_max, None if fixed is None else
+                                                  opts.eta_w * fixed)
 
-    def propose(self, W, G, V, G_out):
-        """V = W_{t+1} = P(W + s Φ(x)) from W_t and G_t; f(V) and G_V into ``G_out``.
+    def _build(self, p_max, fixed_s):
+        """The closures ``propose(W, Wf, V, Vf)`` and ``backprop(V, Vf, s, c, pw, alpha)``."""
+        net, obj, G, opts = self.net, self.obj, self.G, self.opts
+        forward, backward, x, dy = net.forward, net.backward, net.x, net.dy
+        Gf = G.reshape(-1).view(np.float64)
+        yc = net.y.view(np.complex64 if net.y.dtype == np.float32 else np.complex128)
+        yc = yc.reshape(G.shape)
+        tmp = np.empty(Gf.size)
+        rms, d = opts.input_scale == "rms", Gf.size
+        w_scale = opts.eta_w / math.sqrt(G.size)
+        dot, multiply, copyto, sqrt = np.dot, np.multiply, np.copyto, math.sqrt
+        c128 = np.complex128
 
-        Returns (f, s, c, ||U||²) with s the output scale and c the projection's factor.
-        """
-        net, x, Gf = self.net, self.net.x, G.reshape(-1).view(np.float64)
-        # x_t = vec(G_t) / ν_t, rounded into the network's dtype.
-        if self._rms:
-            norm2 = float(np.dot(Gf, Gf))
-            np.multiply(Gf, math.sqrt(Gf.size / norm2) if norm2 > 0 else 1.0, out=x,
-                        casting="same_kind")
-        else:
-            np.copyto(x, Gf, casting="same_kind")
-        net.forward()
-        # U = W_t + s_t y, built in V's buffer, then V = c U.
-        s = self._fixed_s
-        if s is None:
-            Wf = W.reshape(-1).view(np.float64)
-            s = self._w_scale * math.sqrt(float(np.dot(Wf, Wf)))
-        np.multiply(self._yc, s, out=V, dtype=np.complex128)
-        V += W
-        Vf = V.reshape(-1).view(np.float64)
-        pw = float(np.dot(Vf, Vf))
-        c = math.sqrt(self.p_max / pw) if pw > self.p_max else 1.0
-        if c != 1.0:
-            V *= c
-        return self.obj(V, G_out), s, c, pw
+        def propose(W, Wf, V, Vf):
+            """V = W_{t+1} = P(W + s Φ(x)) from W_t and G_t (in G); f(V) and G_V into G.
 
-    def backprop(self, V, G, s, c, pw, alpha):
-        """Write alpha · ∇_φ f(V) into the optimiser's workspace, given G = G_V."""
-        Vf, Gf, dy = V.reshape(-1).view(np.float64), G.reshape(-1).view(np.float64), \
-            self.net.dy
-        # ∂f/∂y = 2 s c (vec G_V - ρ vec V) (module docstring), times alpha.
-        kappa = 2.0 * s * c * alpha
-        if c != 1.0:
-            rho = float(np.dot(Vf, Gf)) / (c * c * pw)
-            np.multiply(Vf, -rho, out=self._tmp)
-            self._tmp += Gf
-            np.multiply(self._tmp, kappa, out=dy, casting="same_kind")
-        else:
-            np.multiply(Gf, kappa, out=dy, casting="same_kind")
-        self.net.backward()
+            Returns (f, s, c, ||U||²): the output scale and the projection's factor.
+            """
+            # x_t = vec(G_t) / ν_t, rounded into the network's dtype.
+            if rms:
+                norm2 = float(dot(Gf, Gf))
+                multiply(Gf, sqrt(d / norm2) if norm2 > 0 else 1.0, out=x,
+                         casting="same_kind")
+            else:
+                copyto(x, Gf, casting="same_kind")
+            forward()
+            # U = W_t + s_t y, built in V's buffer, then V = c U.
+            s = fixed_s if fixed_s is not None else w_scale * sqrt(float(dot(Wf, Wf)))
+            if s == 1.0:
+                np.add(yc, W, out=V, dtype=c128)
+            else:
+                multiply(yc, s, out=V, dtype=c128)
+                V += W
+            pw = float(dot(Vf, Vf))
+            c = sqrt(p_max / pw) if pw > p_max else 1.0
+            if c != 1.0:
+                multiply(V, c, out=V)
+            return obj(V, G), s, c, pw
+
+        def backprop(V, Vf, s, c, pw, alpha):
+            """Write alpha · ∇_φ f(V) into the optimiser's workspace, given G_V in G."""
+            # ∂f/∂y = 2 s c (vec G_V - ρ vec V) (module docstring), times alpha.
+            kappa = 2.0 * s * c * alpha
+            if c != 1.0:
+                rho = float(dot(Vf, Gf)) / (c * c * pw)
+                multiply(Vf, -rho, out=tmp)
+                np.add(tmp, Gf, out=tmp)
+                multiply(tmp, kappa, out=dy, casting="same_kind")
+            else:
+                multiply(Gf, kappa, out=dy, casting="same_kind")
+            backward()
+
+        return propose, backprop
 
     def start(self, H, A, stream=None, saved=None):
         """Load an instance: a fresh network drawn from ``stream``, or a state row."""
@@ -218,37 +233,38 @@ class ChunkRunner:
         ``stream``: the network's initialisation stream (a fresh start); ``saved``: the
         instance's state row (continuing).
         """
-        opts, adam = self.opts, self.adam
+        opts, adam, bufs, views = self.opts, self.adam, self.bufs, self.views
+        propose, backprop, step = self.propose, self.backprop, adam.step
         self.start(H, A, stream, saved)
-        W, V, G = self._W, self._V, self._G
-        W[...] = W0
+        bufs[0][...] = W0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            f = self.obj(W, G)
+            f = self.obj(bufs[0], self.G)
+        iw = ib = 0  # buffers of W_t and of the best iterate
         if saved is None:
             best_f = ref_f = f
             since, active, failed = 0, True, False
-            row["best_W"][...] = W
         else:
             best_f, ref_f = float(saved["best_f"]), float(saved["ref_f"])
             since, active = int(saved["since"]), bool(saved["active"])
             failed = bool(saved["failed"])
-            row["best_W"][...] = saved["best_W"]
+            bufs[1][...], ib = saved["best_W"], 1
         history, tol, patience = row["history"], opts.tol, opts.patience
         nit = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for t in range(opts.iters if active else 0):
-                f, s, c, pw = self.propose(W, G, V, G)
+                iv = 3 - iw - ib if iw != ib else (iw + 1) % 3  # a free buffer for V
+                V, Vf = bufs[iv], views[iv]
+                f, s, c, pw = propose(bufs[iw], views[iw], V, Vf)
                 if not math.isfinite(f):  # diverged: stop at the last finite iterate
                     failed, active = True, False
                     break
-                self.backprop(V, G, s, c, pw, adam.alpha)
-                adam.step()
+                backprop(V, Vf, s, c, pw, adam.alpha)
+                step()
                 history[t] = f
                 nit = t + 1
                 if f > best_f:
-                    best_f = f
-                    np.copyto(row["best_W"], V)
-                W, V = V, W  # V is W_{t+1}
+                    best_f, ib = f, iv
+                iw = iv  # V is W_{t+1}
                 if tol is not None:
                     if best_f > ref_f + tol * abs(ref_f):
                         ref_f, since = best_f, 0
@@ -257,7 +273,7 @@ class ChunkRunner:
                     if since >= patience:
                         active = False
                         break
-        row["W"][...] = W
+        row["W"][...], row["best_W"][...] = bufs[iw], bufs[ib]
         row["best_f"][...], row["ref_f"][...], row["since"][...] = best_f, ref_f, since
         row["active"][...], row["failed"][...], row["nit"][...] = active, failed, nit
         if "net_params" in row:

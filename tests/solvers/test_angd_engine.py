@@ -41,10 +41,24 @@ def _point(rng, problem, inside):
     return W * np.sqrt((0.1 if inside else 1.0) * problem.p_max / power(W))
 
 
+def _propose(runner, W, G):
+    """(f, s, c, ||U||²) of W_{t+1} = V from W_t and G_t; V and G_V stay in the runner."""
+    runner.G[...] = G
+    W_buf, V = runner.bufs[0], runner.bufs[1]
+    W_buf[...] = W
+    return runner.propose(W_buf, runner.views[0], V, runner.views[1])
+
+
 def _next_f(runner, W, G):
-    """f(W_{t+1}) for the runner's current parameters (inputs left untouched)."""
-    V, G_out = np.empty_like(W), np.empty_like(W)
-    return runner.propose(W, G.copy(), V, G_out)
+    """f(W_{t+1}) for the runner's current parameters."""
+    return _propose(runner, W, G)[0]
+
+
+def _gradient(runner, W, G):
+    """∇_φ f(W_{t+1}) by the engine's backward pass (α = 1)."""
+    f, s, c, pw = _propose(runner, W, G)
+    runner.backprop(runner.bufs[1], runner.views[1], s, c, pw, 1.0)
+    return f, s, c, runner.adam.T.astype(np.float64)
 
 
 @pytest.mark.parametrize("network", ["fcn", "cnn"])
@@ -63,11 +77,8 @@ def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, acti
     W = _point(rng, problem, inside=not active)
     G = np.empty_like(W)
     runner.obj(W, G)
-    V, G_V = np.empty_like(W), np.empty_like(W)
-    f, s, c, pw = runner.propose(W, G.copy(), V, G_V)
+    f, s, c, analytic = _gradient(runner, W, G)
     assert (c < 1.0) if active else (c == 1.0)
-    runner.backprop(V, G_V, s, c, pw, 1.0)
-    analytic = runner.adam.T.astype(np.float64)
     # float32 parameters: a step of 2^-10 is exact in them, and f is float64, so the central
     # difference is limited by float32's rounding of the network's forward pass: measured
     # 2e-5 to 6e-5 of the largest entry (float64: 1e-10 to 3e-7 at h = 1e-6).
@@ -77,9 +88,9 @@ def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, acti
     for i in range(runner.params.size):
         old = runner.params[i]
         runner.params[i] = old + h
-        f_plus = _next_f(runner, W, G)[0]
+        f_plus = _next_f(runner, W, G)
         runner.params[i] = old - h
-        f_minus = _next_f(runner, W, G)[0]
+        f_minus = _next_f(runner, W, G)
         runner.params[i] = old
         fd[i] = (f_plus - f_minus) / (2 * h)
     np.testing.assert_allclose(analytic, fd, rtol=rtol, atol=floor * np.abs(fd).max())
@@ -95,20 +106,17 @@ def test_phi_gradient_is_exact_at_the_papers_scales(rng):
     W = an.solve(problem, "zf").W[0] * np.sqrt(0.9)
     G = np.empty_like(W)
     runner.obj(W, G)
-    V, G_V = np.empty_like(W), np.empty_like(W)
-    f, s, c, pw = runner.propose(W, G.copy(), V, G_V)
-    runner.backprop(V, G_V, s, c, pw, 1.0)
+    analytic = _gradient(runner, W, G)[3]
     bias = slice(runner.params.size - 64, runner.params.size)  # last row of W3e
     h = 1e-6
     for i in range(bias.start, bias.stop, 7):
         old = runner.params[i]
         runner.params[i] = old + h
-        f_plus = _next_f(runner, W, G)[0]
+        f_plus = _next_f(runner, W, G)
         runner.params[i] = old - h
-        f_minus = _next_f(runner, W, G)[0]
+        f_minus = _next_f(runner, W, G)
         runner.params[i] = old
-        assert (f_plus - f_minus) / (2 * h) == pytest.approx(runner.adam.T[i], rel=1e-5,
-                                                             abs=1e-6)
+        assert (f_plus - f_minus) / (2 * h) == pytest.approx(analytic[i], rel=1e-5, abs=1e-6)
 
 
 @given(seed=st.integers(0, 2**16), M=st.integers(1, 6), K=st.integers(1, 4),
