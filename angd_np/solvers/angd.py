@@ -264,10 +264,19 @@ def _run_tasks(tasks, processes, threads):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from concurrent.futures.process import BrokenProcessPool
+
+        # spawn, as the Monte Carlo runner: no fork of a process that may hold threads.
         with _one_blas_thread():
             pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
-        with pool:
-            return list(pool.map(solve_chunk, tasks))
+        try:
+            with pool:
+                return list(pool.map(solve_chunk, tasks))
+        except BrokenProcessPool as exc:
+            raise RuntimeError(
+                "ANGD's worker processes died (a spawned process imports the calling script "
+                "again: is its code under `if __name__ == '__main__':`? Code piped on stdin "
+                "cannot be spawned). Pass workers=1 to solve in this process.") from exc
     if threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             return list(pool.map(solve_chunk, tasks))
