@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import angd, ccpa, descent, linear, reference
+from . import angd, ccpa, descent, lbfgs, linear, reference
 from .result import Result, optimality_gap
 from .spec import SolverSpec
 
@@ -54,7 +54,7 @@ def unregister(name: str) -> SolverSpec:
     return _SPECS.pop(name)
 
 
-for _module in (linear, ccpa, descent, angd, reference):
+for _module in (linear, ccpa, descent, angd, lbfgs, reference):
     for _spec in _module.SPECS:
         register(_spec)
 
