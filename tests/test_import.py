@@ -21,4 +21,4 @@ def test_public_api_is_complete():
     for name in angd_np.__all__:
         assert hasattr(angd_np, name), name
     assert set(angd_np.SOLVERS) == {
-        "zf", "mmse", "ccpa", "pgd", "adam", "angd-fcn", "angd-cnn", "reference"}
+        "zf", "mmse", "ccpa", "pgd", "adam", "angd-fcn", "angd-cnn", "reference", "lbfgs"}

@@ -68,14 +68,15 @@ PAPER_METHODS = ("zf", "mmse", "ccpa", "angd-fcn", "angd-cnn", "angd-fcn-tuned",
 #: The paper's methods, our controls and the reference (the tradeoff and runtime defaults).
 ALL_METHODS = PAPER_METHODS + ("pgd", "adam", "reference")
 #: Frames figures (:mod:`.framed`): tuned ANGD carrying everything, only W, nothing (cold,
-#: as the paper), the controls warm, the baselines; and the sequences they track.
+#: as the paper), the controls warm (L-BFGS too), the baselines; and the sequences they track.
 TRACKING_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:w", "angd-fcn-tuned:none", "pgd",
-                    "adam", "ccpa", "zf", "reference")
-BUDGET_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:none", "pgd", "adam", "zf", "reference")
+                    "adam", "lbfgs", "ccpa", "zf", "reference")
+BUDGET_METHODS = ("angd-fcn-tuned", "angd-fcn-tuned:none", "pgd", "adam", "lbfgs", "zf",
+                  "reference")
 TRACKING = dict(n_frames=40, target_drift_deg=0.2, iters_per_frame=50, burn_in=20)
 #: quality-time figures: the methods, and the iterations of iterative ones at each level.
-QUALITY_METHODS = ("angd-fcn-tuned", "angd-cnn-tuned", "angd-fcn", "pgd", "adam", "ccpa",
-                   "zf", "reference")
+QUALITY_METHODS = ("angd-fcn-tuned", "angd-cnn-tuned", "angd-fcn", "pgd", "adam", "lbfgs",
+                   "ccpa", "zf", "reference")
 ITERS_LEVELS = (50, 100, 200, 500, 1000, 2000)
 
 

@@ -74,12 +74,22 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
                     "solver": solver, "spec": solver_spec, "options": options,
                     "scenario": scenario, "seed": config.seed, "start": start, "stop": stop,
                     "curves": spec.curves, "frames": config.frame_params(x),
-                    "weight": solver_spec.cost * (stop - start)
-                    * (1 if spec.frames is None else spec.frames["n_frames"]),
+                    "weight": (stop - start) * _cost(solver_spec, options,
+                                                     config.frame_params(x)),
                 })
             plan.append((x, method, keys))
     plan.sort(key=lambda item: item[0])  # by x; methods keep their configured order
     return tasks, plan
+
+
+def _cost(solver_spec, options, frames) -> float:
+    """Estimated time of one trial, in the specs' units (an instance at T = 500): the
+    iterations asked for, and one solve per frame for a sequence."""
+    cost = solver_spec.cost
+    if solver_spec.iterative:
+        iters = options.get("iters", 500) if frames is None else frames["iters_per_frame"]
+        cost *= iters / 500
+    return cost * (1 if frames is None else frames["n_frames"])
 
 
 _THREADPOOL_CONTROLLER = None
