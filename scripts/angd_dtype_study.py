@@ -11,7 +11,9 @@ Per instance the optimality gaps g = (f* - f) / |f*| of the two runs are paired,
 table gives the mean paired difference g32 - g64 with its 95% confidence interval (normal
 approximation, n = ``--trials``), its median, how often float32 ends higher, and the
 relative difference |f32 - f64| / |f64| (median and worst). Negative differences favour
-float32. The per-instance values go to a CSV beside ``--out``.
+float32. The control: the same float64 run with W_0 multiplied by 1 + 1e-12, which measures
+how far ANGD's own trajectories spread apart from a perturbation at rounding level (the
+columns "control"). The per-instance values go to a CSV beside ``--out``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 import angd_np as an
 from angd_np.solvers import optimality_gap
+from angd_np.solvers.iterative import initial_W, instance_streams
 
 
 def log(msg):
@@ -43,16 +46,20 @@ def main():
     for scenario in ("paper", "balanced"):
         problem = an.Scenario.preset(scenario).draw_trials(args.seed, range(args.trials))
         rngs = [an.trial_generator(args.seed, i, 1) for i in range(args.trials)]
+        # The W_0 every run draws from these streams, for the control's perturbed copy.
+        W0 = initial_W("random", problem, instance_streams(list(rngs), args.trials))
         t0 = time.perf_counter()
         f_ref = an.solve(problem, "reference", rng=args.seed).csbf
         log(f"[{scenario}] reference in {time.perf_counter() - t0:.0f} s")
         for preset in ("paper", "tuned"):
             for method in ("angd-fcn", "angd-cnn"):
                 res, times = {}, {}
-                for dtype in ("float64", "float32"):
+                for dtype in ("float64", "float32", "control"):
                     t0 = time.perf_counter()
+                    extra = dict(init=W0 * (1 + 1e-12)) if dtype == "control" else {}
                     res[dtype] = an.solve(problem, method, rng=list(rngs), preset=preset,
-                                          net_dtype=dtype, return_state=False)
+                                          net_dtype="float32" if dtype == "float32" else
+                                          "float64", return_state=False, **extra)
                     times[dtype] = time.perf_counter() - t0
                 g64 = optimality_gap(res["float64"].csbf, f_ref)
                 g32 = optimality_gap(res["float32"].csbf, f_ref)
@@ -60,16 +67,22 @@ def main():
                 half = 1.96 * d.std(ddof=1) / np.sqrt(d.size)
                 rel = np.abs(res["float32"].csbf - res["float64"].csbf) / np.abs(
                     res["float64"].csbf)
+                dc = optimality_gap(res["control"].csbf, f_ref) - g64
+                half_c = 1.96 * dc.std(ddof=1) / np.sqrt(dc.size)
+                rel_c = np.abs(res["control"].csbf - res["float64"].csbf) / np.abs(
+                    res["float64"].csbf)
                 table.append((scenario, preset, method, np.median(g64), np.median(g32),
                               d.mean(), half, np.median(d),
                               np.mean(res["float32"].csbf > res["float64"].csbf),
-                              np.median(rel), rel.max(), times["float64"] / times["float32"]))
+                              np.median(rel), rel.max(), dc.mean(), half_c, np.median(rel_c),
+                              rel_c.max(), times["float64"] / times["float32"]))
                 log(f"[{scenario}] {method} {preset}: mean g32 - g64 = {d.mean():.2e} "
                     f"± {half:.1e}")
                 for i in range(args.trials):
                     rows.append(dict(scenario=scenario, preset=preset, method=method,
                                      trial=i, f_ref=f_ref[i], f64=res["float64"].csbf[i],
-                                     f32=res["float32"].csbf[i], gap64=g64[i], gap32=g32[i]))
+                                     f32=res["float32"].csbf[i], gap64=g64[i], gap32=g32[i],
+                                     f64_control=res["control"].csbf[i]))
     lines = [
         f"# float32 against float64 update networks ({args.trials} held-out instances per "
         f"scenario, seed {args.seed})", "",
@@ -79,14 +92,17 @@ def main():
         "paired per instance (same W_0 and initial networks); negative favours float32.", "",
         "| scenario | ANGD preset | network | median g64 | median g32 | mean g32 - g64 "
         "[95% CI] | median g32 - g64 | float32 higher | median rel. f diff | worst | "
+        "control: mean gap diff [95% CI] | control: median rel. f diff | worst | "
         "time f64 / f32 |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (scenario, preset, method, m64, m32, mean, half, med, higher, rel_med, rel_max,
-         speed) in table:
+         c_mean, c_half, c_med, c_max, speed) in table:
         lines.append(f"| {scenario} | {preset} | {method} | {100 * m64:.4f}% | "
                      f"{100 * m32:.4f}% | {100 * mean:+.4f}% [{100 * (mean - half):+.4f}, "
                      f"{100 * (mean + half):+.4f}] | {100 * med:+.5f}% | {100 * higher:.0f}% | "
-                     f"{rel_med:.1e} | {rel_max:.1e} | {speed:.2f}x |")
+                     f"{rel_med:.1e} | {rel_max:.1e} | {100 * c_mean:+.4f}% "
+                     f"[{100 * (c_mean - c_half):+.4f}, {100 * (c_mean + c_half):+.4f}] | "
+                     f"{c_med:.1e} | {c_max:.1e} | {speed:.2f}x |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out)

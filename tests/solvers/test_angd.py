@@ -211,6 +211,8 @@ _STATE_CASES = [
     # tol/patience: instances stop in the first part, in the second, and not at all.
     ("angd-fcn", dict(hidden=8, tol=1e-4, patience=8, chunk=2, threads=2)),
     ("angd-cnn", dict(tol=3e-4, patience=6, chunk=2, threads=2)),
+    ("angd-fcn", dict(hidden=8, net_dtype="float32", chunk=4)),
+    ("angd-cnn", dict(channels=4, net_dtype="float32", preset="tuned")),
 ]
 
 
