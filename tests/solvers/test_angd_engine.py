@@ -14,7 +14,7 @@ from angd_np import Problem, Scenario, csbf_and_grad, nn, power, ula_steering
 from angd_np.solvers._angd_adam import ScaledAdam, renormalisation_period
 from angd_np.solvers._angd_engine import ChunkRunner, Objective
 from angd_np.solvers._angd_nets import CNN, FCN, n_params
-from angd_np.solvers.angd import ANGDOptions
+from angd_np.solvers.angd import PRESETS, ANGDOptions
 
 from ..nn.test_adam import textbook_adam
 
@@ -49,9 +49,15 @@ def _propose(runner, W, G):
     return runner.propose(W_buf, runner.views[0], V, runner.views[1])
 
 
-def _next_f(runner, W, G):
-    """f(W_{t+1}) for the runner's current parameters."""
-    return _propose(runner, W, G)[0]
+def _finite_difference(runner, W, G, i, h):
+    """d f(W_{t+1}) / d params[i] by central differences, perturbing the live parameter."""
+    old = runner.params[i]
+    runner.params[i] = old + h
+    f_plus = _propose(runner, W, G)[0]
+    runner.params[i] = old - h
+    f_minus = _propose(runner, W, G)[0]
+    runner.params[i] = old
+    return (f_plus - f_minus) / (2 * h)
 
 
 def _gradient(runner, W, G):
@@ -84,15 +90,7 @@ def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, acti
     # 2e-5 to 6e-5 of the largest entry (float64: 1e-10 to 3e-7 at h = 1e-6).
     h = 1e-6 if net_dtype == "float64" else 2.0**-10
     rtol, floor = (1e-5, 2e-6) if net_dtype == "float64" else (1e-3, 5e-4)
-    fd = np.empty_like(analytic)
-    for i in range(runner.params.size):
-        old = runner.params[i]
-        runner.params[i] = old + h
-        f_plus = _next_f(runner, W, G)
-        runner.params[i] = old - h
-        f_minus = _next_f(runner, W, G)
-        runner.params[i] = old
-        fd[i] = (f_plus - f_minus) / (2 * h)
+    fd = np.array([_finite_difference(runner, W, G, i, h) for i in range(analytic.size)])
     np.testing.assert_allclose(analytic, fd, rtol=rtol, atol=floor * np.abs(fd).max())
 
 
@@ -108,15 +106,9 @@ def test_phi_gradient_is_exact_at_the_papers_scales(rng):
     runner.obj(W, G)
     analytic = _gradient(runner, W, G)[3]
     bias = slice(runner.params.size - 64, runner.params.size)  # last row of W3e
-    h = 1e-6
     for i in range(bias.start, bias.stop, 7):
-        old = runner.params[i]
-        runner.params[i] = old + h
-        f_plus = _next_f(runner, W, G)
-        runner.params[i] = old - h
-        f_minus = _next_f(runner, W, G)
-        runner.params[i] = old
-        assert (f_plus - f_minus) / (2 * h) == pytest.approx(analytic[i], rel=1e-5, abs=1e-6)
+        assert _finite_difference(runner, W, G, i, 1e-6) == pytest.approx(analytic[i],
+                                                                          rel=1e-5, abs=1e-6)
 
 
 @given(seed=st.integers(0, 2**16), M=st.integers(1, 6), K=st.integers(1, 4),
@@ -210,9 +202,15 @@ def test_float32_networks_hold_float32_state_and_float64_results():
     assert res.state["net_params"].dtype == np.float32
     assert res.state["adam_v"].dtype == np.float32
     assert res.W.dtype == np.complex128 and res.history.dtype == np.float64
-    f64 = an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=8)
+    f64 = an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=8, net_dtype="float64")
     np.testing.assert_allclose(res.csbf, f64.csbf, rtol=1e-4)
+    assert f64.state["net_params"].dtype == np.float64
     with pytest.raises(ValueError, match="net_dtype"):
         an.solve(problem, "angd-fcn", iters=2, net_dtype="float16")
     with pytest.raises(ValueError, match="dtype float64"):
-        an.solve(problem, "angd-fcn", iters=2, hidden=8, state=res.state)
+        an.solve(problem, "angd-fcn", iters=2, hidden=8, state=res.state, net_dtype="float64")
+
+
+def test_both_presets_default_to_float32_networks():
+    assert {PRESETS[p][n].net_dtype for p in PRESETS for n in ("fcn", "cnn")} == {"float32"}
+    assert ANGDOptions().net_dtype == "float64"  # the class default; presets choose
