@@ -1,6 +1,6 @@
 """Benchmarks of angd_np: ``python scripts/bench.py [--quick] [SECTION ...]``.
 
-Sections: nn, objective, angd, baselines, runner (all by default). Prints the machine's core
+Sections: nn, objective, angd, baselines, tracking, runner (all by default). Prints the machine's core
 count first; the README records the numbers with this command.
 """
 

@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = ["SECTIONS", "run"]
 
-SECTIONS = ("nn", "objective", "angd", "baselines", "runner")
+SECTIONS = ("nn", "objective", "angd", "baselines", "tracking", "runner")
 
 
 def header() -> str:
