@@ -225,8 +225,8 @@ def draw_tracking(fig, folder, meta, summary, spec):
             st.pop("marker")
             ax.plot(frames["frame"][m], np.maximum(frames["gap_median"][m], 1e-5), **st)
             ax.plot(frames["frame"][m], np.maximum(frames["gap_p90"][m], 1e-5),
-                    color=st["color"], linestyle=":", linewidth=0.8)
-        ax.set(xlabel="frame", title=f"{spec.x_field} = {x:g}")
+                    color=st["color"], linestyle=":", linewidth=0.6, alpha=0.6)
+        ax.set(xlabel="frame", title={"rho": "ρ"}.get(spec.x_field, spec.x_field) + f" = {x:g}")
         _gap_axis(ax)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=5)
 
