@@ -20,8 +20,9 @@ slows both alike), each dtype against the same dtype:
 - one instance: median ms over ``--repeats`` × 3 solves, and the ratio JAX time / NumPy
   time (> 1: NumPy faster);
 - ``--batch`` instances: instances per second, NumPy on its process pool (one process per
-  core), JAX as vmap over groups of ``--group`` instances on its own thread pool, median
-  over ``--repeats``, and the ratio NumPy / JAX throughput.
+  core, pool start-up included), JAX as vmap over groups of ``--group`` instances (per
+  dtype: the fastest group size measured) on its own thread pool, median over
+  ``--repeats``, and the ratio NumPy / JAX throughput.
 
 Without jax installed it prints a message saying so and exits with status 0.
 """
@@ -138,7 +139,9 @@ def _timed(fn):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--group", type=int, default=100, help="JAX vmap group size")
+    parser.add_argument("--group", default="float64:50,float32:125",
+                        help="JAX vmap group size per dtype (the best of 25/50/125/250 "
+                             "measured on 250 instances here)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--check", type=int, default=8)
     parser.add_argument("--dtypes", default="float64,float32")
@@ -179,11 +182,13 @@ def main():
                 one_problem.noise_var, one_problem.p_max, one_problem.omega, W0_1[0],
                 tuple(p[0] for p in params_1))
     W0_b, params_b = inputs(big, 3)
-    groups = [slice(i, min(i + args.group, args.batch)) for i in range(0, args.batch, args.group)]
+    sizes = {k: int(v) for k, v in (item.split(":") for item in args.group.split(","))}
+    groups = {dt: [slice(i, min(i + sizes[dt], args.batch))
+                   for i in range(0, args.batch, sizes[dt])] for dt in dtypes}
     for dt in dtypes:  # warm-up of both single-instance paths and of the batch shapes
         peers[dt][0](*one_args)[0].block_until_ready()
         an.solve(one_problem, "angd-fcn", rng=1, net_dtype=dt, threads=1)
-        for g in {(s.stop - s.start) for s in groups}:
+        for g in {(s.stop - s.start) for s in groups[dt]}:
             peers[dt][1](jnp.asarray(big.H[:g]), jnp.asarray(big.A), big.noise_var,
                          big.p_max, big.omega, W0_b[:g],
                          tuple(p[:g] for p in params_b))[0].block_until_ready()
@@ -191,7 +196,7 @@ def main():
     def jax_batch(dt):
         outs = [peers[dt][1](jnp.asarray(big.H[s]), jnp.asarray(big.A), big.noise_var,
                              big.p_max, big.omega, W0_b[s], tuple(p[s] for p in params_b))[0]
-                for s in groups]
+                for s in groups[dt]]
         for o in outs:
             o.block_until_ready()
 
@@ -209,13 +214,14 @@ def main():
         print(f"repeat {r + 1}/{args.repeats} done; load {os.getloadavg()}", flush=True)
 
     print(f"\n| nets | one instance NumPy (ms) | JAX (ms) | NumPy speed / JAX | "
-          f"{args.batch} batched NumPy (inst/s) | JAX (inst/s) | NumPy / JAX |")
+          f"{args.batch} batched NumPy (inst/s) | JAX (inst/s, group) | NumPy / JAX |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for dt in dtypes:
         med = {k: statistics.median(v) for k, v in rows[dt].items()}
         print(f"| {dt} | {1e3 * med['np_one']:.1f} | {1e3 * med['jax_one']:.1f} | "
               f"{med['jax_one'] / med['np_one']:.2f}x | {args.batch / med['np_batch']:.1f} | "
-              f"{args.batch / med['jax_batch']:.1f} | {med['jax_batch'] / med['np_batch']:.2f}x |")
+              f"{args.batch / med['jax_batch']:.1f} ({sizes[dt]}) | "
+              f"{med['jax_batch'] / med['np_batch']:.2f}x |")
     print(f"\n# {cores} cores; load at the end {os.getloadavg()}")
     return 0
 

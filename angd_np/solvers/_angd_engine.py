@@ -70,6 +70,7 @@ from ._angd_adam import ScaledAdam
 __all__ = ["Objective", "ChunkRunner", "solve_chunk"]
 
 _LN2 = math.log(2.0)
+_INV_LN2 = 1.0 / _LN2
 
 
 class Objective:
@@ -110,14 +111,14 @@ class Objective:
         rate = 0.0
         weight = []
         for k in range(K):
-            r = rows[k]
-            P = [r[2 * i] + r[2 * i + 1] for i in range(K)]
-            signal = P[k]
-            interf = sum(P[:k]) + sum(P[k + 1:]) + noise  # off the diagonal: no cancellation
+            r, j = rows[k], 2 * k  # row k: Re² and Im² of s_k1, s_k2, ...
+            signal = r[j] + r[j + 1]
+            interf = sum(r[:j]) + sum(r[j + 2:]) + noise  # off the diagonal: no cancellation
             rate += math.log1p(signal / interf)
-            w_t = 1.0 / (_LN2 * (interf + signal))
-            w_ti = w_t - 1.0 / (_LN2 * interf)
-            weight.append([w_t if i == k else w_ti for i in range(K)])
+            w_t = _INV_LN2 / (interf + signal)
+            row = [w_t - _INV_LN2 / interf] * K
+            row[k] = w_t
+            weight.append(row)
         self._weight[...] = weight
         np.multiply(self._S, self._weight, out=self._S)  # Y[:K] = S ∘ weight, in Z
         np.dot(self.B, self.Z, out=G)
