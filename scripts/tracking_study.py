@@ -30,6 +30,7 @@ CANDIDATES = {
        for p in (1e-3, 3e-4, 1e-4) if (e, p) != (0.1, 1e-3)],
     "pgd": [dict(step="normalized", eta_w=e) for e in (0.1, 0.03, 0.01, 0.003)],
     "adam": [dict(lr=lr) for lr in (0.05, 0.02, 0.01, 0.003)],
+    "lbfgs": [dict(memory=m) for m in (5, 10, 20)],
 }
 
 
@@ -97,7 +98,7 @@ def main(argv=None):
     f_ref = reference(held, 2, args.cache)
     rows = []
     for method, (options, _) in picked.items():
-        carries = ("all", "w", "none") if method.startswith("angd") else ("all",)
+        carries = ("all", "w", "none") if method.startswith("angd") else ("all", "none")
         for carry in carries:
             f, t = run(held, 2, method, options, args.iters, carry)
             rows.append((method, carry, options, f, t))
