@@ -137,7 +137,7 @@ class FCN:
 def _back_masked(w, delta, mask, out):
     """out = (w δ) ∘ mask, mask = [z > 0]: the error at a ReLU layer's input."""
     np.dot(w, delta, out=out)
-    np.multiply(out, mask, out=out)
+    out *= mask
 
 
 def _back_relu(w, delta, z, out, mask):
@@ -221,7 +221,8 @@ class CNN:
         for j in range(k):
             self._d1p[j:j + self.L] += self._dcols[:, j * c:(j + 1) * c]
         np.greater(self._z1, 0.0, out=self._mask1)
-        np.multiply(self._d1, self._mask1, out=self._d1)
+        d1 = self._d1
+        d1 *= self._mask1
         np.dot(self._cols1.T, self._d1, out=T[0])
 
 

@@ -266,11 +266,11 @@ def _one_blas_thread():
 
 
 def _run_tasks(tasks, processes, threads):
-    """solve_chunk over the tasks, in order: in a process pool, a thread pool, or here."""
+    """solve_chunk over the tasks, yielding the parts in task order as they come: in a
+    process pool, a thread pool, or here."""
     if processes > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-
         from concurrent.futures.process import BrokenProcessPool
 
         # spawn, as the Monte Carlo runner: no fork of a process that may hold threads.
@@ -278,16 +278,31 @@ def _run_tasks(tasks, processes, threads):
             pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
         try:
             with pool:
-                return list(pool.map(solve_chunk, tasks))
+                yield from pool.map(solve_chunk, tasks)
         except BrokenProcessPool as exc:
             raise RuntimeError(
                 "ANGD's worker processes died (a spawned process imports the calling script "
                 "again: is its code under `if __name__ == '__main__':`? Code piped on stdin "
                 "cannot be spawned). Pass workers=1 to solve in this process.") from exc
-    if threads > 1:
+    elif threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            return list(pool.map(solve_chunk, tasks))
-    return [solve_chunk(task) for task in tasks]
+            yield from pool.map(solve_chunk, tasks)
+    else:
+        yield from map(solve_chunk, tasks)
+
+
+def _join(parts, n):
+    """The parts' arrays joined along the instance axis, each part dropped once copied (so
+    that a batch's state is held once, not twice)."""
+    joined, lo = {}, 0
+    for part in parts:
+        size = len(part["nit"])
+        for key, value in part.items():
+            if key not in joined:
+                joined[key] = np.empty((n,) + value.shape[1:], value.dtype)
+            joined[key][lo:lo + size] = value
+        lo += size
+    return joined
 
 
 def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **options):
@@ -355,9 +370,7 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
         else:
             task["saved"] = {k: v[lo:hi] for k, v in saved.items()}
         tasks.append(task)
-    parts = _run_tasks(tasks, processes, threads)
-    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    del parts
+    joined = _join(_run_tasks(tasks, processes, threads), n)
     tracker = BestTracker(joined["best_W"], joined["best_f"], opts.iters, opts.tol,
                           opts.patience, state=joined)
     tracker.history[...], tracker.nit[...] = joined["history"], joined["nit"]
