@@ -336,7 +336,7 @@ def _cmd_bank(args, stdout):
     for target in targets:
         made.save(target)
         stdout.write(f"wrote {target}\n")
-    winners = dict(zip(*np.unique(made.best_method, return_counts=True)))
+    winners = dict(zip(*np.unique(made.best_method, return_counts=True), strict=True))
     stdout.write(
         f"{made.n_instances} instances, M = {made.n_tx}, K = {made.n_users}; best found by "
         f"{', '.join(f'{m} {int(c)}' for m, c in winners.items())}; stationarity max "

@@ -1,7 +1,7 @@
 """Benchmarks of angd_np: ``python scripts/bench.py [--quick] [SECTION ...]``.
 
-Sections: nn, objective, angd, baselines, tracking, runner (all by default). Prints the machine's core
-count first; the README records the numbers with this command.
+Sections: nn, objective, angd, baselines, tracking, runner (all by default). Prints the
+machine's core count first; the README records the numbers with this command.
 """
 
 import argparse

@@ -188,7 +188,7 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
         one = problem[j:j + 1]
         scale = max(abs(f_start[j]), 1e-300)
 
-        def fun(z):
+        def fun(z, one=one, scale=scale):  # (called inside this iteration only)
             f, g = _sphere_gradient(z[None], one, W.shape[1:])
             return -f[0] / scale, -g[0] / scale
 

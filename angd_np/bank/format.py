@@ -272,7 +272,7 @@ def _normalise(value, name, kind, dims, sizes):
     if arr.ndim != len(dims):
         raise ValueError(f"bank field {name} must have shape ({', '.join(dims)}), got "
                          f"shape {arr.shape}")
-    for dim, size in zip(dims, arr.shape):
+    for dim, size in zip(dims, arr.shape, strict=True):
         if sizes.setdefault(dim, size) != size:
             raise ValueError(f"bank field {name} has {dim} = {size} but other fields have "
                              f"{dim} = {sizes[dim]} (shape {arr.shape}, expected "

@@ -75,8 +75,8 @@ def tracking_section(runs) -> list:
              "| method | " + " | ".join(f"ρ = {x:g}" for x in run["meta"]["x_values"]) + " |",
              "|---|" + "---|" * len(run["meta"]["x_values"])]
     for m in _methods(run):
-        cells = [f"{100 * _median(run, x, m, 'gap'):.2f}% ({1000 * _median(run, x, m, 'time_s'):.3g}"
-                 " ms)" for x in run["meta"]["x_values"]]
+        cells = [f"{100 * _median(run, x, m, 'gap'):.2f}% "
+                 f"({1000 * _median(run, x, m, 'time_s'):.3g} ms)" for x in run["meta"]["x_values"]]
         lines.append(f"| {label(m)} | " + " | ".join(cells) + " |")
     return lines + [""]
 

@@ -33,8 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from .. import solvers
+from .. import __version__, solvers
 from ..system import Scenario, trial_generator
 from .configs import RunConfig
 from .curves import CURVES, PATTERN_GRID_DEG

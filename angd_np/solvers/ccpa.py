@@ -55,13 +55,12 @@ too, so CCPA never returns less than any start (by default ZF and the sensing be
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import warnings
 
 import numpy as np
-
-import dataclasses
 
 from .._validate import as_generators, check_int, check_positive
 from ..objective import csbf, power, scale_to_power

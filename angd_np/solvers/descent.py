@@ -31,8 +31,14 @@ import numpy as np
 
 from ..nn import Adam
 from ..objective import _projection_scale, csbf_and_grad, power
-from .iterative import BestTracker, check_state, finish, flatten_problem, initial_W, \
-    instance_streams
+from .iterative import (
+    BestTracker,
+    check_state,
+    finish,
+    flatten_problem,
+    initial_W,
+    instance_streams,
+)
 from .options import IterativeOptions, check_betas, check_choice, check_real
 from .spec import SolverSpec
 

@@ -36,13 +36,12 @@ so its maximum is at a vertex: the whole beam goes to the single user with the l
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 
-import dataclasses
-
-from ..objective import power, scale_to_power
+from ..objective import scale_to_power
 from .options import SolverOptions
 from .result import Result
 from .spec import SolverSpec

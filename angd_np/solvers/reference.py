@@ -42,13 +42,12 @@ when the reference must dominate them (the tests do).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 
 from .._validate import as_generators, check_int, check_positive
-import dataclasses
-
 from ..objective import csbf, csbf_and_grad, power, scale_to_power, tangent_component
 from .iterative import flatten_problem
 from .linear import mmse_precoder, sensing_beam, zf_precoder

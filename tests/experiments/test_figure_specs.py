@@ -7,8 +7,7 @@ import json
 import pytest
 
 from angd_np.cli import main
-from angd_np.experiments import FIGURES, FigureSpec, read_csv, register_figure, \
-    unregister_figure
+from angd_np.experiments import FIGURES, FigureSpec, read_csv, register_figure, unregister_figure
 from angd_np.experiments.figures import draw_tradeoff
 
 
