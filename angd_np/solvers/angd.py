@@ -273,12 +273,16 @@ def _run_tasks(tasks, processes, threads):
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        # spawn, as the Monte Carlo runner: no fork of a process that may hold threads.
-        with _one_blas_thread():
-            pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        # spawn, as the Monte Carlo runner: no fork of a process that may hold threads. The
+        # workers start when the tasks are submitted (map submits them all at once), so that
+        # is done with the BLAS variables set.
         try:
+            with _one_blas_thread():
+                pool = ProcessPoolExecutor(processes,
+                                           mp_context=multiprocessing.get_context("spawn"))
+                results = pool.map(solve_chunk, tasks)
             with pool:
-                yield from pool.map(solve_chunk, tasks)
+                yield from results
         except BrokenProcessPool as exc:
             raise RuntimeError(
                 "ANGD's worker processes died (a spawned process imports the calling script "

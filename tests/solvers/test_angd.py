@@ -338,3 +338,35 @@ def test_threads_one_as_the_runner_passes_means_no_pool_and_no_threads():
     assert _parallelism(ANGDOptions(threads=2, iters=1), 10, 2) == (1, 2)  # too small
     assert _parallelism(ANGDOptions(workers=3, threads=1), 10, 2) == (2, 1)  # explicit
     assert _parallelism(ANGDOptions(workers=1, threads=2), big, 125) == (1, 2)
+
+
+def test_worker_processes_start_with_blas_on_one_thread(monkeypatch):
+    """Pool workers start when tasks are submitted: that must happen with BLAS pinned."""
+    import concurrent.futures
+    import os
+
+    from angd_np.solvers import angd as angd_module
+
+    seen = []
+
+    class InlinePool:
+        def __init__(self, processes, mp_context=None):
+            pass
+
+        def map(self, fn, tasks):
+            seen.append(os.environ.get("OPENBLAS_NUM_THREADS"))
+            return [fn(task) for task in tasks]
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    problem = Scenario.preset("paper").draw(3, rng=0)
+    pooled = angd_module.angd(problem, rng=1, iters=3, hidden=4, workers=2, chunk=1)
+    assert seen == ["1"] and "OPENBLAS_NUM_THREADS" not in os.environ
+    alone = angd_module.angd(problem, rng=1, iters=3, hidden=4, workers=1)
+    np.testing.assert_array_equal(pooled.W, alone.W)
