@@ -120,12 +120,12 @@ def build(M, K, N, *, hidden=128, iters=500, net_dtype="float64", eta_w=1.0, eta
     return one, batch
 
 
-def inputs(problem, seed):
+def inputs(problem, seed, hidden=SIZE["hidden"]):
     """W_0 and the networks the package draws for ``problem`` with ``rng=seed``."""
     n, M, K = problem.H.shape
     streams = instance_streams(seed, n)
     W0 = initial_W("random", problem, streams)
-    nets = [nn.fcn(2 * M * K, SIZE["hidden"], rng=s[1], init="torch").params for s in streams]
+    nets = [nn.fcn(2 * M * K, hidden, rng=s[1], init="torch").params for s in streams]
     params = tuple(np.stack([p[i] for p in nets]) for i in range(6))
     return W0, params
 

@@ -214,3 +214,24 @@ def test_float32_networks_hold_float32_state_and_float64_results():
 def test_both_presets_default_to_float32_networks():
     assert {PRESETS[p][n].net_dtype for p in PRESETS for n in ("fcn", "cnn")} == {"float32"}
     assert ANGDOptions().net_dtype == "float64"  # the class default; presets choose
+
+
+@pytest.mark.parametrize("net_dtype,rtol", [("float64", 1e-10), ("float32", 1e-4)])
+def test_the_jax_peer_computes_the_same_algorithm(net_dtype, rtol):
+    """scripts/jax_peer.py (jax installed by hand; skipped without it) against the package."""
+    pytest.importorskip("jax")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "jax_peer.py"
+    spec = importlib.util.spec_from_file_location("jax_peer", path)
+    peer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peer)
+    problem = Scenario.preset("paper").draw(2, rng=3)
+    _, batch = peer.build(16, 2, problem.n_targets, hidden=8, iters=15, net_dtype=net_dtype)
+    W0, params = peer.inputs(problem, 4, hidden=8)
+    best_f, _, history = batch(problem.H, problem.A, problem.noise_var, problem.p_max,
+                               problem.omega, W0, params)
+    ours = an.solve(problem, "angd-fcn", rng=4, iters=15, hidden=8, net_dtype=net_dtype)
+    np.testing.assert_allclose(np.asarray(history), ours.history, rtol=rtol)
+    np.testing.assert_allclose(np.asarray(best_f), ours.csbf, rtol=rtol)
