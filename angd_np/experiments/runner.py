@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, solvers
+from .._parallel import one_blas_thread_env
 from ..system import Scenario, trial_generator
 from .configs import RunConfig
 from .curves import CURVES, PATTERN_GRID_DEG
@@ -44,8 +45,6 @@ from .store import Store
 __all__ = ["run_figures", "plan_tasks", "run_chunk", "check_scheduler", "PATTERN_GRID_DEG",
            "versions"]
 
-_BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-             "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 _SCHEDULER_RE = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:/]*[A-Za-z0-9\]]$")
 
 
@@ -127,6 +126,8 @@ def run_chunk(task: dict) -> dict:
         if task.get("one_thread") and solver_spec.threads:
             # The runner already runs one chunk per core; inner threads would oversubscribe.
             options["threads"] = 1
+        if solver_spec.options is not None and "return_state" in solver_spec.options.names():
+            options["return_state"] = False  # rows are stored, states are not: save memory
         res = solver_spec.solve(problem, rng=rngs, **options)
         kind = CURVES.get(task["curves"])
         curves = None if kind is None else kind.compute(res, scenario, solver_spec)
@@ -145,21 +146,6 @@ def _worker_init():
         threadpoolctl.threadpool_limits(1)
 
 
-@contextlib.contextmanager
-def _blas_env():
-    """Set the BLAS thread variables while worker processes start (they read them at import)."""
-    saved = {k: os.environ.get(k) for k in _BLAS_ENV}
-    os.environ.update({k: "1" for k in _BLAS_ENV})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _serial(tasks):
     for task in tasks:
         yield run_chunk(task)
@@ -170,7 +156,7 @@ def _pool(tasks, workers):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")
-    with _blas_env():
+    with one_blas_thread_env():
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
         futures = [pool.submit(run_chunk, t) for t in tasks]
     try:

@@ -67,7 +67,6 @@ None): it saves 3 P numbers per instance, 0.8 MB in float64 at the paper's size,
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -76,11 +75,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._parallel import one_blas_thread_env
 from .._validate import check_int
 from ._angd_engine import solve_chunk
 from ._angd_nets import n_params
-from .iterative import BestTracker, check_state, finish, flatten_problem, initial_W, \
-    instance_streams
+from .iterative import (
+    BestTracker,
+    check_state,
+    finish,
+    flatten_problem,
+    initial_W,
+    instance_streams,
+)
 from .options import IterativeOptions, check_betas, check_choice, check_real, check_unknown
 from .spec import SolverSpec
 
@@ -102,8 +108,6 @@ _NET_INITS = ("he", "torch")
 _NET_DTYPES = ("float64", "float32")
 #: The options that shape one network only; the other network's are refused.
 _ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
-_BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-             "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,22 +253,6 @@ def _parallelism(opts, n, n_chunks):
     return processes, (1 if processes > 1 else min(cores, n_chunks))
 
 
-@contextlib.contextmanager
-def _one_blas_thread():
-    """BLAS variables at one thread while worker processes start (they read them at import):
-    the matrices are small, and the processes already use every core."""
-    saved = {k: os.environ.get(k) for k in _BLAS_ENV}
-    os.environ.update({k: "1" for k in _BLAS_ENV})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _run_tasks(tasks, processes, threads):
     """solve_chunk over the tasks, yielding the parts in task order as they come: in a
     process pool, a thread pool, or here."""
@@ -277,7 +265,7 @@ def _run_tasks(tasks, processes, threads):
         # workers start when the tasks are submitted (map submits them all at once), so that
         # is done with the BLAS variables set.
         try:
-            with _one_blas_thread():
+            with one_blas_thread_env():
                 pool = ProcessPoolExecutor(processes,
                                            mp_context=multiprocessing.get_context("spawn"))
                 results = pool.map(solve_chunk, tasks)
