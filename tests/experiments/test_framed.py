@@ -7,13 +7,9 @@ from angd_np.experiments import make_config, run_figures
 from angd_np.experiments.framed import split_carry
 from angd_np.experiments.store import read_csv
 
+from .test_runner import _rows_without_time
+
 METHODS = "zf,pgd,pgd:none"
-
-
-def _rows_without_time(path):
-    rows = read_csv(path)
-    keep = [c for c in rows[0] if "time" not in c]
-    return [tuple(r[c] for c in keep) for r in rows]
 
 
 def _config(figure="tracking", **kw):
