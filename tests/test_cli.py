@@ -89,11 +89,13 @@ def test_ctrl_c_exits_130_with_the_resume_hint(tmp_path, workers):
     pytest.importorskip("cvxpy")
     cmd = [sys.executable, "-m", "angd_np", "figure", "fig3", "--methods", "ccpa",
            "--trials", "200", "--chunk-size", "1", "--workers", workers, "--out", str(tmp_path)]
+    # A shell that starts CI in the background (no job control) ignores SIGINT, and the child
+    # would inherit that: restore the default so Python installs its KeyboardInterrupt handler.
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     chunks = tmp_path / "fig3" / "chunks"
-    # Interrupt the run itself, not the start-up: on a loaded machine a fresh environment
-    # (no bytecode cache) can take a minute to import cvxpy.
+    # Interrupt the run itself, not the start-up.
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list(chunks.glob("*.csv")):
         time.sleep(0.1)
