@@ -134,3 +134,9 @@ class ScaledAdam:
         if renorm is not None:  # j back to 0: m̃ = m_t, ṽ = v_t
             m *= renorm[0]
             v *= renorm[1]
+            # A moment that only decays (a dead unit's, whose gradient is 0) sinks into the
+            # subnormal range, where every pass over it is many times slower (float32 ANGD
+            # ran 70 -> 122 us per iteration from T = 500 to 2000). Below the smallest normal
+            # number it is worth nothing next to eps: set it to 0 (every period steps only).
+            for moment in (m, v):
+                moment[np.abs(moment) < np.finfo(moment.dtype).tiny] = 0.0

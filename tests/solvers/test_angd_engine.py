@@ -235,3 +235,18 @@ def test_the_jax_peer_computes_the_same_algorithm(net_dtype, rtol):
     ours = an.solve(problem, "angd-fcn", rng=4, iters=15, hidden=8, net_dtype=net_dtype)
     np.testing.assert_allclose(np.asarray(history), ours.history, rtol=rtol)
     np.testing.assert_allclose(np.asarray(best_f), ours.csbf, rtol=rtol)
+
+
+def test_scaled_adam_flushes_moments_that_decay_below_the_normal_range():
+    # A dead unit's gradient is 0 after the first step: its m keeps decaying by β1 per step
+    # and would sink into float32's subnormal range (slow arithmetic) without the flush.
+    p = np.zeros(4, dtype=np.float32)
+    opt = ScaledAdam(p, 1e-3, (0.9, 0.999), 1e-8)
+    tiny = np.finfo(np.float32).tiny
+    for t in range(6 * opt.period):
+        opt.T[...] = opt.alpha * (np.float32(1e-3) if t == 0 else np.float32(0.0))
+        opt.T[1] = opt.alpha * np.float32(1e-3)  # a live unit for contrast
+        opt.step()
+        for moment in (opt.m, opt.v):
+            assert not np.any((np.abs(moment) < tiny) & (moment != 0)), t
+    assert opt.m[0] == 0.0 and opt.m[1] != 0.0  # the dead one was flushed, the live one kept
