@@ -87,13 +87,15 @@ def test_figure_then_report_writes_report_with_the_paper_claims(tmp_path, capsys
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_exits_130_with_the_resume_hint(tmp_path, workers):
     pytest.importorskip("cvxpy")
-    cmd = [sys.executable, "-m", "angd_np", "figure", "fig3", "--methods", "ccpa",
-           "--trials", "200", "--chunk-size", "1", "--workers", workers, "--out", str(tmp_path)]
+    args = ["figure", "fig3", "--methods", "ccpa", "--trials", "200", "--chunk-size", "1",
+            "--workers", workers, "--out", str(tmp_path)]
     # A shell that starts CI in the background (no job control) ignores SIGINT, and the child
-    # would inherit that: restore the default so Python installs its KeyboardInterrupt handler.
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # would inherit that: the child installs Python's KeyboardInterrupt handler itself, as an
+    # interactive `angd-np` would have it.
+    start = ("import signal, sys, runpy; signal.signal(signal.SIGINT, signal.default_int_handler);"
+             f" sys.argv = ['angd-np', *{args!r}]; runpy.run_module('angd_np', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", start], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     chunks = tmp_path / "fig3" / "chunks"
     # Interrupt the run itself, not the start-up.
     deadline = time.monotonic() + 240
