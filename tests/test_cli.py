@@ -92,8 +92,9 @@ def test_ctrl_c_exits_130_with_the_resume_hint(tmp_path, workers):
     # A shell that starts CI in the background (no job control) ignores SIGINT, and the child
     # would inherit that: the child installs Python's KeyboardInterrupt handler itself, as an
     # interactive `angd-np` would have it.
-    start = ("import signal, sys, runpy; signal.signal(signal.SIGINT, signal.default_int_handler);"
-             f" sys.argv = ['angd-np', *{args!r}]; runpy.run_module('angd_np', run_name='__main__')")
+    start = ("import signal, sys, runpy; "
+             "signal.signal(signal.SIGINT, signal.default_int_handler); "
+             f"sys.argv = ['angd-np', *{args!r}]; runpy.run_module('angd_np', run_name='__main__')")
     proc = subprocess.Popen([sys.executable, "-c", start], stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     chunks = tmp_path / "fig3" / "chunks"
