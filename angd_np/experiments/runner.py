@@ -80,6 +80,20 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
     return tasks, plan
 
 
+#: The modules each optional dependency group brings (``SolverSpec.extra``).
+_EXTRA_MODULES = {"cvx": ("cvxpy", "scipy"), "plot": ("matplotlib",), "dist": ("distributed",)}
+
+
+def _check_extra(solver_spec) -> None:
+    """ImportError naming the extra when a solver's optional dependency is not installed."""
+    import importlib.util
+
+    for module in _EXTRA_MODULES.get(solver_spec.extra, ()):
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(f"{solver_spec.name} needs {module}: pip install "
+                              f"'angd_np[{solver_spec.extra}]'")
+
+
 def _cost(solver_spec, options, frames) -> float:
     """Estimated time of one trial, in the specs' units (an instance at T = 500): the
     iterations asked for, and one solve per frame for a sequence."""
@@ -266,9 +280,9 @@ def run_figures(configs, out, *, workers: int = 1, scheduler: str | None = None,
 
 
 def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
-    for config in configs:  # a method unknown here fails now, not mid-run
+    for config in configs:  # an unknown method or a missing extra fails now, not mid-run
         for solver, _ in config.calls().values():
-            solvers.spec(solver)
+            _check_extra(solvers.spec(solver))
     stores, plans, pending, left = {}, {}, [], {}
     for config in configs:
         store = Store(out / config.figure)

@@ -58,7 +58,6 @@ __all__ = [
     "check_state",
     "finish",
     "restart_state",
-    "TRACKER_KEYS",
 ]
 
 INITS = ("random", "zf")
@@ -214,9 +213,6 @@ class BestTracker:
                 f"tol = {self.tol:g} relative in {self.patience} iterations); returned the best "
                 "iterate seen")
 
-
-#: Keys every iterative solver's state holds (besides ``method``, ``W`` and ``failed``).
-TRACKER_KEYS = ("best_W", "best_f", "ref_f", "since", "active")
 
 def check_state(state, method: str, n: int, core: tuple, shapes: dict | None = None) -> dict:
     """Validate a solver state for ``n`` instances of size ``core`` = (M, K); flat arrays out.
