@@ -1,4 +1,5 @@
-"""CCPA (SDR + SCA with cvxpy): feasibility, bounds, agreement with the reference, failures."""
+"""CCPA (SDR + SCA with cvxpy): feasibility, bounds, agreement with the reference, failures,
+and its direct Clarabel path against the cvxpy path (its naive twin)."""
 
 import functools
 import sys
@@ -8,6 +9,7 @@ import pytest
 
 import angd_np as an
 from angd_np import Scenario, csbf, power
+from angd_np.solvers import ccpa as ccpa_module
 from angd_np.solvers.ccpa import ccpa
 from angd_np.solvers.linear import sensing_beam
 
@@ -91,6 +93,8 @@ def test_a_forced_solver_failure_is_reported_and_never_returns_nan():
     ({"init": "random"}, ValueError, "init"),
     ({"tol": -1.0}, ValueError, "tol"),
     ({"solver_options": 3}, TypeError, "solver_options"),
+    ({"direct": "yes"}, TypeError, "direct"),
+    ({"direct": 1}, TypeError, "direct"),
 ])
 def test_bad_options_raise_errors_naming_them(options, error, match):
     problem = Scenario(n_tx=4).draw(1, 0)
@@ -115,3 +119,92 @@ def test_result_does_not_depend_on_what_the_process_solved_before():
     solve(p[0:2], "ccpa", rng=[np.random.default_rng(0), np.random.default_rng(1)])
     again = solve(p[2:3], "ccpa", rng=[np.random.default_rng(2)])
     np.testing.assert_array_equal(first.W, again.W)
+
+
+# -- the direct Clarabel path against the cvxpy path ----------------------------------------
+
+def _count_solves(monkeypatch):
+    """Counters of the direct and the cvxpy solves that ccpa makes from now on."""
+    calls = {"direct": 0, "cvxpy": 0}
+    direct, via_cvxpy = ccpa_module.DirectProgram.solve, ccpa_module._SCAModel._solve_cvxpy
+
+    def count_direct(self, *args):
+        calls["direct"] += 1
+        return direct(self, *args)
+
+    def count_cvxpy(self, *args):
+        calls["cvxpy"] += 1
+        return via_cvxpy(self, *args)
+
+    monkeypatch.setattr(ccpa_module.DirectProgram, "solve", count_direct)
+    monkeypatch.setattr(ccpa_module._SCAModel, "_solve_cvxpy", count_cvxpy)
+    return calls
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_direct_clarabel_path_gives_the_cvxpy_path_results(preset, monkeypatch):
+    """Clarabel sees the same data either way, so the results agree (bit for bit with the
+    cvxpy version this was written against; 1e-9 is the contract)."""
+    problem = Scenario.preset(preset).draw_trials(2026, range(4))
+    calls = _count_solves(monkeypatch)
+    via_cvxpy = ccpa(problem, rng=7, direct=False)
+    assert calls == {"direct": 0, "cvxpy": int(via_cvxpy.nit.sum())}
+    direct = ccpa(problem, rng=7)
+    assert calls["direct"] == direct.nit.sum() and "direct Clarabel" not in direct.message
+    np.testing.assert_allclose(direct.csbf, via_cvxpy.csbf, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(direct.extra["relaxed"], via_cvxpy.extra["relaxed"],
+                               rtol=1e-9, atol=0)
+    np.testing.assert_array_equal(direct.nit, via_cvxpy.nit)
+    assert direct.message == via_cvxpy.message
+
+
+def test_direct_data_are_cvxpys_problem_data_bit_for_bit():
+    """The conic data the direct path builds equal cvxpy's get_problem_data at new values."""
+    cp = pytest.importorskip("cvxpy")
+    from cvxpy import settings as s
+    from angd_np.solvers._ccpa_direct import _pack
+
+    model = ccpa_module._SCAModel(cp, 4, 3)
+    program = model.direct()
+    assert program is not None, model._direct
+    rng = np.random.default_rng(5)
+    G = rng.standard_normal((4, 3)) + 1j * rng.standard_normal((4, 3))
+    B = G @ np.conj(G.T)
+    X = np.stack([np.outer(g, np.conj(g)) / 3 for g in G.T])
+    values = model._values(G, B, X, 1e3, 30.0, 10.0)
+    for p, v in zip(model.params, values):
+        p.value = v
+    data = model.problem.get_problem_data(cp.CLARABEL, solver_opts={})[0]
+    q, A, b = program._data(_pack(values))
+    np.testing.assert_array_equal(q, data[s.C])
+    np.testing.assert_array_equal(b, data[s.B])
+    np.testing.assert_array_equal(A.indptr, data[s.A].indptr)
+    np.testing.assert_array_equal(A.indices, data[s.A].indices)
+    np.testing.assert_array_equal(A.data, data[s.A].data)
+
+
+def test_solvers_and_options_the_direct_path_cannot_honour_go_through_cvxpy(monkeypatch):
+    problem = Scenario.preset("balanced", n_tx=6).draw(1, 0)
+    calls = _count_solves(monkeypatch)
+    scs = ccpa(problem, rng=0, solver="SCS", max_iters=2)
+    assert scs.success.all() and calls == {"direct": 0, "cvxpy": int(scs.nit.sum())}
+    calls.update(direct=0, cvxpy=0)
+    # Not a Clarabel setting but a keyword of cvxpy's solve(): cvxpy must handle it.
+    via_cvxpy = ccpa(problem, rng=0, max_iters=2, solver_options={"ignore_dpp": False})
+    assert via_cvxpy.success.all() and calls["direct"] == 0
+    calls.update(direct=0, cvxpy=0)
+    # A plain Clarabel setting is honoured directly, with the same result.
+    direct = ccpa(problem, rng=0, max_iters=2, solver_options={"tol_gap_rel": 1e-8})
+    assert calls == {"direct": int(direct.nit.sum()), "cvxpy": 0}
+    np.testing.assert_allclose(direct.csbf, via_cvxpy.csbf, rtol=1e-9)
+
+
+def test_a_failed_direct_solve_falls_back_to_scs_through_cvxpy(monkeypatch):
+    problem = Scenario.preset("balanced", n_tx=6).draw(1, 0)
+    calls = _count_solves(monkeypatch)
+    r = ccpa(problem, rng=0, solver_options={"max_iter": 1}, max_iters=2)
+    assert r.success.all() and calls["direct"] >= 1 and calls["cvxpy"] == calls["direct"]
+    failed = ccpa(problem, rng=0, solver_options={"max_iter": 1}, fallback=None)
+    reference = ccpa(problem, rng=0, solver_options={"max_iter": 1}, fallback=None,
+                     direct=False)
+    assert not failed.success.any() and failed.message == reference.message
