@@ -71,6 +71,8 @@ __all__ = ["Objective", "ChunkRunner", "solve_chunk"]
 
 _LN2 = math.log(2.0)
 _INV_LN2 = 1.0 / _LN2
+#: Step control of ``accept="ascent"``: the factor of tau after a refused / accepted step.
+_SHRINK, _GROW = 0.5, 1.25
 
 
 class Objective:
@@ -154,6 +156,7 @@ class ChunkRunner:
         self.net = _angd_nets.build(network, M, K, opts, self.params, self.adam.T)
         self.obj = Objective(M, K, N, noise_var, omega)
         self.G = np.empty((M, K), np.complex128)
+        self.G_t = np.empty((M, K), np.complex128)  # G_t kept to undo a refused step
         # Three iterate buffers (W_t, W_{t+1}, best so far) and their real views: the best
         # iterate is kept by reference, never copied.
         self.bufs = [np.empty((M, K), np.complex128) for _ in range(3)]
@@ -169,7 +172,10 @@ class ChunkRunner:
         net, obj, G, opts = self.net, self.obj, self.G, self.opts
         forward, backward, x, dy = net.forward, net.backward, net.x, net.dy
         Gf = G.reshape(-1).view(np.float64)
-        yc = net.y.view(np.complex64 if net.y.dtype == np.float32 else np.complex128)
+        # gated: the update is x ⊙ Φ(x) (in gy), a step per entry of the scaled gradient.
+        gated = opts.gated
+        gy = np.empty_like(net.y) if gated else net.y
+        yc = gy.view(np.complex64 if net.y.dtype == np.float32 else np.complex128)
         yc = yc.reshape(G.shape)
         tmp = np.empty(Gf.size)
         rms, d = opts.input_scale == "rms", Gf.size
@@ -177,9 +183,10 @@ class ChunkRunner:
         dot, multiply, copyto, sqrt = np.dot, np.multiply, np.copyto, math.sqrt
         c128 = np.complex128
 
-        def propose(W, Wf, V, Vf):
+        def propose(W, Wf, V, Vf, tau):
             """V = W_{t+1} = P(W + s Φ(x)) from W_t and G_t (in G); f(V) and G_V into G.
 
+            ``tau`` multiplies the step (the step control of ``accept="ascent"``; else 1).
             Returns (f, s, c, ||U||²): the output scale and the projection's factor.
             """
             # x_t = vec(G_t) / ν_t, rounded into the network's dtype.
@@ -190,8 +197,11 @@ class ChunkRunner:
             else:
                 copyto(x, Gf, casting="same_kind")
             forward()
+            if gated:
+                multiply(net.y, x, out=gy)
             # U = W_t + s_t y, built in V's buffer, then V = c U.
             s = fixed_s if fixed_s is not None else w_scale * sqrt(float(dot(Wf, Wf)))
+            s *= tau
             if s == 1.0:
                 np.add(yc, W, out=V, dtype=c128)
             else:
@@ -215,6 +225,8 @@ class ChunkRunner:
                 multiply(tmp, kappa, out=dy, casting="same_kind")
             else:
                 multiply(Gf, kappa, out=dy, casting="same_kind")
+            if gated:  # ∂f/∂Φ = ∂f/∂y ⊙ x
+                multiply(dy, x, out=dy)
             backward()
 
         return propose, backprop
@@ -253,21 +265,36 @@ class ChunkRunner:
             bufs[1][...], ib = saved["best_W"], 1
         history, tol, patience = row["history"], opts.tol, opts.patience
         nit = 0
+        # Step control (accept="ascent"): a proposal below f(W_t) is refused (W_t and G_t
+        # stay) and halves the step factor tau; an accepted one grows it back towards 1.
+        ascent, G, G_t = opts.accept == "ascent", self.G, self.G_t
+        tau = 1.0 if saved is None else float(saved["step_scale"])
+        f_t = f
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for t in range(opts.iters if active else 0):
                 iv = 3 - iw - ib if iw != ib else (iw + 1) % 3  # a free buffer for V
                 V, Vf = bufs[iv], views[iv]
-                f, s, c, pw = propose(bufs[iw], views[iw], V, Vf)
-                if not math.isfinite(f):  # diverged: stop at the last finite iterate
-                    failed, active = True, False
-                    break
-                backprop(V, Vf, s, c, pw, adam.alpha)
-                step()
-                history[t] = f
+                if ascent:
+                    np.copyto(G_t, G)
+                f, s, c, pw = propose(bufs[iw], views[iw], V, Vf, tau)
                 nit = t + 1
-                if f > best_f:
-                    best_f, ib = f, iv
-                iw = iv  # V is W_{t+1}
+                finite = math.isfinite(f)
+                if not finite and not ascent:  # diverged: stop at the last finite iterate
+                    failed, active, nit = True, False, t
+                    break
+                if finite:  # (a non-finite proposal is refused without a network step)
+                    backprop(V, Vf, s, c, pw, adam.alpha)
+                    step()
+                if not ascent or f >= f_t:
+                    f_t = history[t] = f
+                    if f > best_f:
+                        best_f, ib = f, iv
+                    iw = iv  # V is W_{t+1}
+                    tau = min(1.0, tau * _GROW) if ascent else tau
+                else:  # refused: W_{t+1} = W_t, its gradient back in G
+                    np.copyto(G, G_t)
+                    tau *= _SHRINK
+                    history[t] = f_t
                 if tol is not None:
                     if best_f > ref_f + tol * abs(ref_f):
                         ref_f, since = best_f, 0
@@ -282,7 +309,7 @@ class ChunkRunner:
         if "net_params" in row:
             row["net_params"][...] = self.params
             row["adam_m"][...], row["adam_v"][...] = adam.m, adam.v
-        row["adam_t"][...] = adam.t
+        row["adam_t"][...], row["step_scale"][...] = adam.t, tau
 
 
 def solve_chunk(task):
@@ -303,7 +330,7 @@ def solve_chunk(task):
            "best_W": np.empty((C, M, K), np.complex128), "best_f": np.empty(C),
            "ref_f": np.empty(C), "since": np.zeros(C, np.int64),
            "active": np.zeros(C, bool), "failed": np.zeros(C, bool),
-           "adam_t": np.zeros(C, np.int64)}
+           "adam_t": np.zeros(C, np.int64), "step_scale": np.ones(C)}
     if opts.return_state:
         for key in ("net_params", "adam_m", "adam_v"):
             out[key] = np.empty((C, runner.params.size), runner.params.dtype)

@@ -56,6 +56,7 @@ key            shape, dtype         meaning
 ``adam_v``     (n, P) net_dtype     Adam's second moment as kept: v_t / β2^j
 ``adam_t``     (n,) int64           Adam steps taken, t (j = steps since the last
                                     renormalisation, a function of t: ``_angd_adam``)
+``step_scale`` (n,) float64         the step factor τ of ``accept="ascent"`` (1 else)
 ============== ==================== ===================================================
 
 ``solve(problem, "angd-fcn", state=res.state)`` goes on from there: 250 iterations and 250
@@ -106,6 +107,7 @@ _INPUT_SCALES = ("raw", "rms")
 _OUTPUT_SCALES = ("none", "power", "w")
 _NET_INITS = ("he", "torch")
 _NET_DTYPES = ("float64", "float32")
+_ACCEPT = ("always", "ascent")
 #: The options that shape one network only; the other network's are refused.
 _ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
 
@@ -136,6 +138,15 @@ class ANGDOptions(IterativeOptions):
     zero_last : bool
         Zero the output layer at the start: the first step is zero and the network learns
         its update from rest (default False, as the paper).
+    gated : bool
+        False (the paper): the network's output is the update. True: the update is
+        x ⊙ Φ(x), the network's output gating each entry of its (scaled) gradient input, a
+        learned per-entry step; an entry whose gradient is zero does not move.
+    accept : {"always", "ascent"}
+        "always" (the paper): every step is taken. "ascent": a step that would lower the
+        CSBF is refused (W_t stays; the network still learns from the refused proposal)
+        and halves a step factor τ (W_{t+1} = P(W_t + τ s_t Φ)); an accepted step grows τ
+        by 1.25 up to 1. The iterates then never descend, so a start (ZF) is never lost.
     net_dtype : {"float64", "float32"}
         Precision of the update networks and their Adam moments (the objective, W and every
         reported number are float64 either way). Both presets use float32 (``PRESETS``).
@@ -163,6 +174,8 @@ class ANGDOptions(IterativeOptions):
     output_scale: object = "none"
     net_init: str = "torch"
     zero_last: bool = False
+    gated: bool = False
+    accept: str = "always"
     net_dtype: str = "float64"
     chunk: int = DEFAULT_CHUNK
     workers: int | None = None
@@ -188,7 +201,8 @@ class ANGDOptions(IterativeOptions):
                                  f"number > 0, got {out!r}") from None
         check_choice(self.net_init, "net_init", _NET_INITS)
         check_choice(self.net_dtype, "net_dtype", _NET_DTYPES)
-        for name in ("zero_last", "return_state"):
+        check_choice(self.accept, "accept", _ACCEPT)
+        for name in ("zero_last", "gated", "return_state"):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -239,7 +253,7 @@ def _state_shapes(opts, network, M, K):
     P = (n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size),)
     dt = np.dtype(opts.net_dtype)
     return {"net_params": (P, dt), "adam_m": (P, dt), "adam_v": (P, dt),
-            "adam_t": ((), np.int64)}
+            "adam_t": ((), np.int64), "step_scale": ((), np.float64)}
 
 
 def _parallelism(opts, n, n_chunks):
@@ -318,7 +332,7 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     **options
         See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
         (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
-        ``net_init``, ``zero_last``, ``net_dtype``, ``init``, ``tol``, ``patience``,
+        ``net_init``, ``zero_last``, ``gated``, ``accept``, ``net_dtype``, ``init``, ``tol``, ``patience``,
         ``chunk``, ``workers``, ``threads``, ``return_state``.
 
     Returns
@@ -368,7 +382,8 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     tracker.history[...], tracker.nit[...] = joined["history"], joined["nit"]
     own = None
     if opts.return_state:
-        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t")}
+        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t",
+                                      "step_scale")}
     return finish(problem, flat, tracker, method, t0, joined["failed"], state=own)
 
 

@@ -62,8 +62,9 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
     assert not np.allclose(a.W, c.W)
 
 
-@pytest.mark.parametrize("method,options", [("angd-fcn", dict(hidden=8)), ("angd-cnn", {}),
-                                            ("angd-fcn", dict(preset="tuned", hidden=8))])
+@pytest.mark.parametrize("method,options", [
+    ("angd-fcn", dict(hidden=8)), ("angd-cnn", {}), ("angd-fcn", dict(preset="tuned", hidden=8)),
+    ("angd-fcn", dict(preset="tuned", hidden=8, accept="ascent", gated=True))])
 def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
     problem = Scenario.preset("balanced").draw(5, rng=1)
     seeds = [101, 102, 103, 104, 105]
@@ -163,6 +164,8 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(betas=(0.9, 1.5)), ValueError, "betas"),
     (dict(tol=-1.0), ValueError, "tol"),
     (dict(rng="seed"), TypeError, "rng"),
+    (dict(accept="never"), ValueError, "accept"),
+    (dict(gated="yes"), TypeError, "gated"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
     problem = Scenario.preset("balanced").draw(1, rng=0)
@@ -202,6 +205,49 @@ def test_zero_last_makes_the_first_step_a_no_op():
         angd_fcn(problem, iters=2, zero_last="yes")
 
 
+def test_ascent_refuses_every_step_that_would_lower_the_csbf(spy_iterates):
+    problem = Scenario.preset("balanced").draw(3, rng=2)
+    W0 = an.solve(problem, "zf").W
+    # The paper's raw steps (η_W = 1) overshoot: most proposals are refused.
+    res = angd_fcn(problem, rng=4, iters=30, hidden=8, init=W0, accept="ascent")
+    f0 = csbf(W0, problem)
+    walk = np.concatenate([f0[:, None], res.history], axis=1)
+    assert np.all(np.diff(walk, axis=1) >= 0)  # the iterate never descends
+    np.testing.assert_array_equal(res.csbf, res.history[:, -1])  # the last iterate is the best
+    np.testing.assert_array_equal(res.W, res.state["W"])
+    # Refused proposals were evaluated (and learned from) but not taken, and halved τ.
+    proposals = np.array([f for _, f in spy_iterates]).reshape(3, 31)[:, 1:]
+    refused = proposals < walk[:, :-1]
+    assert refused.any(axis=1).all()
+    np.testing.assert_array_equal(res.history[refused], walk[:, :-1][refused])
+    assert np.all(res.state["step_scale"] <= 1.0) and np.all(res.state["step_scale"] > 0)
+    always = angd_fcn(problem, rng=4, iters=30, hidden=8, init=W0)
+    assert np.all(always.state["step_scale"] == 1.0)
+    assert (np.diff(always.history, axis=1) < 0).any()  # the paper's walk does descend
+
+
+def test_gated_updates_leave_entries_with_zero_gradient_in_place():
+    # ω = 0, user 1's channel zero and its precoder orthogonal to user 0's channel: f does not
+    # depend on w_1 to first order (its only term, interference at user 0, is quadratic), so
+    # G's column 1 is zero and a gated update leaves it in place (inside the power ball).
+    scenario = Scenario(n_tx=6, n_users=2, user_angles_deg=(0.0, 30.0), omega=0.0)
+    problem = scenario.draw(1, rng=3)
+    H = problem.H.copy()
+    H[..., 1] = 0.0
+    problem = problem.with_(H=H, user_angles_rad=None)
+    h0 = H[0, :, 0]
+    W0 = np.full((1, 6, 2), 0.01 + 0.0j)
+    W0[0, :, 1] -= h0 * (np.vdot(h0, W0[0, :, 1]) / np.vdot(h0, h0))
+    assert power(W0)[0] < 0.01 * problem.p_max
+    res = angd_fcn(problem, rng=0, iters=5, hidden=8, init=W0, gated=True,
+                   input_scale="rms", output_scale="w", eta_w=0.1)
+    assert not np.allclose(res.state["W"][0, :, 0], W0[0, :, 0])  # user 0's column moved
+    np.testing.assert_allclose(res.state["W"][0, :, 1], W0[0, :, 1], rtol=0, atol=1e-12)
+    plain = angd_fcn(problem, rng=0, iters=5, hidden=8, init=W0, input_scale="rms",
+                     output_scale="w", eta_w=0.1)
+    assert not np.allclose(plain.state["W"][0, :, 1], W0[0, :, 1], rtol=0, atol=1e-6)
+
+
 # -- continuable state ----------------------------------------------------------------------
 _STATE_CASES = [
     ("angd-fcn", dict(hidden=8)),
@@ -213,6 +259,9 @@ _STATE_CASES = [
     ("angd-cnn", dict(tol=3e-4, patience=6, chunk=2, threads=2)),
     ("angd-fcn", dict(hidden=8, net_dtype="float32", chunk=4)),
     ("angd-cnn", dict(channels=4, net_dtype="float32", preset="tuned")),
+    # Step control: refused steps and the step factor carry over.
+    ("angd-fcn", dict(hidden=8, accept="ascent", chunk=2, threads=2)),
+    ("angd-cnn", dict(channels=4, preset="tuned", accept="ascent", gated=True)),
 ]
 
 

@@ -46,7 +46,7 @@ def _propose(runner, W, G):
     runner.G[...] = G
     W_buf, V = runner.bufs[0], runner.bufs[1]
     W_buf[...] = W
-    return runner.propose(W_buf, runner.views[0], V, runner.views[1])
+    return runner.propose(W_buf, runner.views[0], V, runner.views[1], 1.0)
 
 
 def _finite_difference(runner, W, G, i, h):
@@ -69,15 +69,16 @@ def _gradient(runner, W, G):
 
 @pytest.mark.parametrize("network", ["fcn", "cnn"])
 @pytest.mark.parametrize("active", [True, False], ids=["projection-active", "inside-ball"])
-@pytest.mark.parametrize("output_scale,input_scale", [(3.0, "raw"), ("w", "rms")])
+@pytest.mark.parametrize("output_scale,input_scale,gated", [
+    (3.0, "raw", False), ("w", "rms", False), ("w", "rms", True)])
 @pytest.mark.parametrize("net_dtype", ["float64", "float32"])
 def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, active,
                                                               output_scale, input_scale,
-                                                              net_dtype):
+                                                              gated, net_dtype):
     problem = _unit_problem(rng, 1, 3, 2)
     eta_w = 50.0 if active else 1e-3  # a step that leaves the ball, or a tiny one
     runner = _runner(problem, network, net_dtype, eta_w=eta_w, output_scale=output_scale,
-                     input_scale=input_scale)
+                     input_scale=input_scale, gated=gated)
     # Non-zero output layer and hidden units away from their ReLU kinks.
     runner.params[...] = rng.uniform(-0.5, 0.5, runner.params.size)
     W = _point(rng, problem, inside=not active)
