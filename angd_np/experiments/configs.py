@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._validate import check_int
-from ..solvers import method_call
+from ..solvers import method_call, resolved_options
 from ..solvers import spec as solver_spec
 from ..system import PRESETS, Scenario
 from . import figures
@@ -305,7 +305,9 @@ class RunConfig:
             "figure": self.figure,
             "preset": self.preset,
             "seed": self.seed,
-            "methods": {m: {"solver": s, "options": o} for m, (s, o) in self.calls().items()},
+            "methods": {m: {"solver": s, "options": o,
+                            "resolved": resolved_options(s, _solver_options(o))}
+                        for m, (s, o) in self.calls().items()},
             **({} if self.spec.x_field != "budget" else {"budgets": [
                 {m: o for m, (_, o) in self.calls_at(x).items()} for x in self.spec.x_values]}),
             "x_field": self.spec.x_field,
@@ -315,7 +317,12 @@ class RunConfig:
             "chunk_size": self.chunk_size,
             **({} if self.spec.frames is None else
                {"frames": [self.frame_params(x) for x in self.spec.x_values]}),
-        }))
+        }, default=repr))
+
+
+def _solver_options(options):
+    """A method's options without those of the frames runner (``carry``)."""
+    return {k: v for k, v in options.items() if k != "carry"}
 
 
 def make_config(figure, *, preset="paper", seed=0, trials=100, methods=None, iters=None,

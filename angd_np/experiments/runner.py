@@ -287,7 +287,10 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
     for config in configs:
         store = Store(out / config.figure)
         identity = config.identity()
-        store.prepare(identity, fresh=fresh)
+        stale = store.prepare(identity, fresh=fresh)
+        if stale:
+            print(f"{config.figure}: {', '.join(stale)} changed since the stored results "
+                  "(options or preset values); running them again", file=sys.stderr)
         store.write_meta(_meta(config, identity, finished=None))
         tasks, plan = plan_tasks(config)
         done = store.done()

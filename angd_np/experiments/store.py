@@ -24,6 +24,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -119,23 +120,32 @@ class Store:
         self.chunks = self.folder / "chunks"
 
     # -- configuration ---------------------------------------------------------------------
-    def prepare(self, identity: dict, *, fresh: bool = False) -> None:
-        """Make the folder ready for a run of ``identity``.
+    def prepare(self, identity: dict, *, fresh: bool = False) -> list[str]:
+        """Make the folder ready for a run of ``identity``; returns the methods whose stored
+        results were discarded.
 
-        Raises ValueError if the folder holds results of a different configuration and
-        ``fresh`` is False; with ``fresh`` those results are deleted first.
+        If only some methods differ (their options, or the values of their preset, changed;
+        or they are no longer run), their chunks are deleted and the others kept: they run
+        again, nothing else does. Raises ValueError if anything else differs (scenario,
+        seed, x-values, ...) and ``fresh`` is False; with ``fresh`` all results are deleted.
         """
         meta = self.read_meta()
         has_chunks = self.chunks.is_dir() and any(self.chunks.iterdir())
+        stale = []
         if fresh:
             self.clear()
         elif meta is not None and meta.get("identity") != identity:
-            changed = sorted(k for k in set(identity) | set(meta.get("identity", {}))
-                             if identity.get(k) != meta.get("identity", {}).get(k))
-            raise ValueError(
-                f"{self.folder} holds results of a different configuration (changed: "
-                f"{', '.join(changed)}); pass --fresh to discard them or choose another --out"
-            )
+            old = meta.get("identity", {})
+            changed = sorted(k for k in set(identity) | set(old)
+                             if identity.get(k) != old.get(k))
+            if changed != ["methods"]:
+                raise ValueError(
+                    f"{self.folder} holds results of a different configuration (changed: "
+                    f"{', '.join(changed)}); pass --fresh to discard them or choose another "
+                    "--out")
+            stale = sorted(m for m, call in old["methods"].items()
+                           if identity["methods"].get(m) != call)
+            self.discard(stale)
         elif meta is None and has_chunks:
             raise ValueError(f"{self.folder}/chunks has results but no meta.json; pass --fresh "
                              "to discard them or choose another --out")
@@ -144,6 +154,16 @@ class Store:
         # it never counts as a chunk (done() reads *.csv only), so it is just litter.
         for leftover in self.chunks.glob(".*.tmp"):
             leftover.unlink(missing_ok=True)
+        return stale
+
+    def discard(self, methods) -> None:
+        """Delete the stored chunks of ``methods`` (keys ``xNN-METHOD-START-STOP``)."""
+        if not methods or not self.chunks.is_dir():
+            return
+        pattern = re.compile(rf"x\d+-({'|'.join(map(re.escape, methods))})-\d+-\d+")
+        for path in self.chunks.iterdir():
+            if pattern.fullmatch(path.name.split(".")[0]):
+                path.unlink()
 
     def clear(self) -> None:
         """Delete this run's files (only the ones this module writes)."""

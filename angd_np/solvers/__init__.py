@@ -13,6 +13,8 @@ imports scipy inside the solver functions.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Mapping
 
 from . import angd, ccpa, descent, lbfgs, linear, reference
@@ -20,7 +22,7 @@ from .result import Result, optimality_gap
 from .spec import SolverSpec
 
 __all__ = ["SOLVERS", "SPECS", "solve", "register", "unregister", "spec", "method_names",
-           "method_call", "Result", "SolverSpec", "optimality_gap"]
+           "method_call", "resolved_options", "Result", "SolverSpec", "optimality_gap"]
 
 _SPECS: dict[str, SolverSpec] = {}
 
@@ -112,6 +114,30 @@ def method_call(name: str, iters: int | None = None) -> tuple[str, dict]:
                 options["iters"] = int(iters)
             return s.name, options
     raise ValueError(f"method must be one of {list(method_names())}, got {name!r}")
+
+
+#: Options that decide where and how fast a call runs, never its numbers.
+_RUNTIME_OPTIONS = ("workers", "threads", "chunk", "return_state")
+
+
+def resolved_options(name: str, options: dict) -> dict | None:
+    """Every option value a call of solver ``name`` with ``options`` uses, its preset applied
+    (without the runtime options workers, threads, chunk, return_state); None for a solver
+    without an options class. Run folders record it: a preset whose values change between
+    versions is then seen as a changed method, not resumed.
+
+    >>> resolved_options("angd-fcn", {"preset": "tuned"})["init"]
+    'zf'
+    """
+    s = spec(name)
+    if s.resolve is not None:
+        opts = s.resolve(options)
+    elif s.options is not None:
+        opts = s.options.resolve(name, None, options)
+    else:
+        return None
+    return {f.name: getattr(opts, f.name) for f in dataclasses.fields(opts)
+            if f.name not in _RUNTIME_OPTIONS}
 
 
 def solve(problem, method: str, *, rng=None, **options) -> Result:

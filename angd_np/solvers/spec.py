@@ -64,6 +64,11 @@ class SolverSpec:
     track_options : dict
         Options :func:`angd_np.track` uses by default for this solver (explicit options
         override them), as the tracking study picked.
+    resolve : callable or None
+        ``resolve(options) -> options dataclass``: the options a call uses, its preset
+        applied (for solvers with ``presets``; the others resolve through ``options``). A run
+        folder records them, so that a preset whose values change is not resumed as if it
+        had not (:func:`angd_np.solvers.resolved_options`).
     budgets : tuple of dict
         Options at each budget level of the ``quality-time`` figures, cheapest first (six
         levels); empty: iterative solvers take ``iters`` from
@@ -83,6 +88,7 @@ class SolverSpec:
     warm: Callable | None = None
     track_options: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     budgets: tuple = ()
+    resolve: Callable | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):

@@ -184,3 +184,35 @@ def test_a_missing_extra_fails_before_the_run_naming_the_extra(tmp_path, monkeyp
     with pytest.raises(ImportError, match=r"ccpa needs cvxpy: pip install 'angd_np\[cvx\]'"):
         runner.run_figures([_config(methods="zf,ccpa")], tmp_path, plot=False)
     assert not (tmp_path / "fig3" / "chunks").exists()
+
+
+def test_a_method_whose_preset_values_changed_runs_again_and_nothing_else(tmp_path):
+    config = _config(methods="zf,mmse,pgd")
+    run_figures([config], tmp_path, plot=False)
+    # The folder as an older version would have left it, with other pgd defaults.
+    meta_path = tmp_path / "fig3" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["identity"]["methods"]["pgd"]["resolved"]["eta_w"] = 123.0
+    meta_path.write_text(json.dumps(meta))
+    computed = []
+    run_figures([config], tmp_path, plot=False, on_chunk=computed.append)
+    assert computed and all("-pgd-" in key for key in computed)
+    assert len(computed) == len(plan_tasks(config)[0]) // 3  # every pgd chunk, nothing else
+    run_figures([config], tmp_path / "direct", plot=False)
+    assert (_rows_without_time(tmp_path / "fig3" / "results.csv")
+            == _rows_without_time(tmp_path / "direct" / "fig3" / "results.csv"))
+    # A method no longer run is dropped with its chunks.
+    run_figures([_config(methods="zf,mmse")], tmp_path, plot=False)
+    assert not list((tmp_path / "fig3" / "chunks").glob("*-pgd-*"))
+    assert {r["method"] for r in read_csv(tmp_path / "fig3" / "results.csv")} == {"zf", "mmse"}
+
+
+def test_the_run_identity_holds_the_values_of_a_preset():
+    from angd_np.solvers.angd import PRESETS
+
+    identity = make_config("fig3", methods="angd-fcn-tuned,zf").identity()
+    resolved = identity["methods"]["angd-fcn-tuned"]["resolved"]
+    tuned = PRESETS["tuned"]["fcn"]
+    assert (resolved["eta_phi"], resolved["init"], resolved["iters"]) == (
+        tuned.eta_phi, tuned.init, tuned.iters)
+    assert "workers" not in resolved and identity["methods"]["zf"]["resolved"] is None

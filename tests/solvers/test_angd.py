@@ -45,7 +45,8 @@ def test_every_iterate_is_feasible_and_the_best_one_is_returned(spy_iterates, me
         # The returned W is the best of W_0 and every iterate.
         best = max(range(26), key=lambda j: points[j][1])
         np.testing.assert_array_equal(res.W[i], points[best][0])
-    W0 = _angd_common.initial_W("random", problem, _angd_common.instance_streams(5, 3))
+    init = PRESETS[preset]["fcn"].init  # paper: random, tuned: zf
+    W0 = _angd_common.initial_W(init, problem, _angd_common.instance_streams(5, 3))
     np.testing.assert_array_equal([V for V, _ in spy_iterates[::26]], W0)
     assert np.all(res.power <= problem.p_max * (1 + 1e-12))
     assert res.history.shape == (3, 25) and np.all(res.nit == 25)
@@ -130,14 +131,16 @@ def test_presets_hold_the_papers_values():
     assert PRESETS["paper"]["cnn"].channels == 16 and PRESETS["paper"]["cnn"].kernel_size == 3
     tuned = PRESETS["tuned"]["fcn"]
     assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
-        0.1, 1e-3, "rms", "w") and tuned.zero_last
+        0.1, 2.5e-4, "rms", "w") and tuned.zero_last
+    assert (tuned.init, tuned.iters, tuned.accept, tuned.gated) == ("zf", 1500, "always", False)
+    assert PRESETS["tuned"]["cnn"] == tuned
 
 
 def test_explicit_options_override_the_preset_and_are_validated_once():
     opts = ANGDOptions.resolve("angd-fcn", PRESETS["tuned"]["fcn"], {"eta_phi": 5e-4,
                                                                     "betas": [0.8, 0.99]})
     assert opts.eta_phi == 5e-4 and opts.eta_w == 0.1 and opts.betas == (0.8, 0.99)
-    assert PRESETS["tuned"]["fcn"].eta_phi == 1e-3  # the preset itself is unchanged
+    assert PRESETS["tuned"]["fcn"].eta_phi == 2.5e-4  # the preset itself is unchanged
     with pytest.raises(TypeError, match=r"angd-cnn\(\) got unknown options \['hidden'\]; "
                                         r"accepted: \[.*'channels'"):
         ANGDOptions.resolve("angd-cnn", None, {"hidden": 8})

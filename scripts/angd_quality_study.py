@@ -1,0 +1,117 @@
+"""Which change to ANGD buys quality: each idea alone and combined, on held-out instances.
+
+Issue 13's study. The ideas, measured against the old ``tuned`` configuration (random start,
+η_φ = 1e-3, T = 500; the rest of ``tuned``: unit-RMS gradient input, a step of
+0.1·||W||/sqrt(MK) per unit of output, a zero output layer at the start):
+
+- the start: ZF instead of a random point (``init="zf"``);
+- the budget: T = 1000, 1500 (and 3000 at the larger sizes);
+- the network's learning rate η_φ (2.5e-4 was chosen on tuning instances of seed 1, see
+  below; the held-out instances here never took part in a choice);
+- a step control: refuse a step that lowers the CSBF and halve the step (``accept="ascent"``);
+- the network's input and output: the update gated by the gradient, x ⊙ Φ(x) (``gated``);
+- and the controls at equal iterations and at (about) equal wall time: pgd, adam, lbfgs.
+
+Gap: to the best of the reference solver and of every run on the instance. Held-out
+instances: trials 2000.. of seed 0 (the session-3 probe looked at trials 1000..1199; the
+tuning runs used seed 1). Times are per instance for the batch on every core.
+
+    python scripts/angd_quality_study.py --preset balanced --n-tx 16 --n-users 2 --trials 200
+    python scripts/angd_quality_study.py --preset paper --trials 200
+    python scripts/angd_quality_study.py --preset balanced --n-tx 32 --n-users 4 --trials 40
+    python scripts/angd_quality_study.py --preset balanced --n-tx 64 --n-users 8 --trials 10
+
+Prints a Markdown table (``scripts/angd_quality_study_results.md`` holds the runs).
+"""
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+import angd_np as an
+
+#: The old tuned configuration (sessions 1-3), the base of every "alone" row.
+OLD = dict(preset="tuned", init="random", iters=500, eta_phi=1e-3)
+#: The new tuned configuration (``PRESETS["tuned"]`` since this study).
+NEW = dict(preset="tuned", init="zf", iters=1500, eta_phi=2.5e-4)
+
+
+def rows_for(size):
+    """(label, method, options) of the study at M·K = ``size``."""
+    rows = [
+        ("old tuned (random start, η_φ 1e-3, T 500)", "angd-fcn", OLD),
+        ("+ ZF start", "angd-fcn", {**OLD, "init": "zf"}),
+        ("+ T 1500", "angd-fcn", {**OLD, "iters": 1500}),
+        ("+ η_φ 2.5e-4", "angd-fcn", {**OLD, "eta_phi": 2.5e-4}),
+        ("+ accept ascent", "angd-fcn", {**OLD, "accept": "ascent"}),
+        ("+ gated", "angd-fcn", {**OLD, "gated": True}),
+        ("+ ZF start + T 1500", "angd-fcn", {**OLD, "init": "zf", "iters": 1500}),
+        ("**new tuned**: ZF, T 1500, η_φ 2.5e-4", "angd-fcn", NEW),
+        ("new tuned, T 1000", "angd-fcn", {**NEW, "iters": 1000}),
+        ("new tuned + accept ascent", "angd-fcn", {**NEW, "accept": "ascent"}),
+        ("new tuned + gated", "angd-fcn", {**NEW, "gated": True}),
+    ]
+    if size <= 32:
+        rows += [("old tuned ANGD-CNN", "angd-cnn", OLD),
+                 ("**new tuned ANGD-CNN**", "angd-cnn", NEW)]
+    else:
+        rows += [("new tuned, T 3000", "angd-fcn", {**NEW, "iters": 3000}),
+                 ("new tuned, η_φ 6e-5, η_W 0.01, T 3000", "angd-fcn",
+                  {**NEW, "iters": 3000, "eta_phi": 6e-5, "eta_w": 0.01})]
+    rows += [
+        ("paper ANGD-FCN (T 500)", "angd-fcn", dict(preset="paper")),
+        ("pgd from ZF, T 1500 (equal iterations)", "pgd", dict(init="zf", iters=1500)),
+        ("adam from ZF, T 1500 (equal iterations)", "adam", dict(init="zf", iters=1500)),
+        ("pgd from ZF, T 30000 (about equal time)", "pgd", dict(init="zf", iters=30000)),
+        ("adam from ZF, T 12000 (about equal time)", "adam", dict(init="zf", iters=12000)),
+        ("lbfgs from ZF, T 1500", "lbfgs", dict(init="zf", iters=1500)),
+        ("ZF", "zf", {}),
+    ]
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="balanced", choices=("paper", "balanced"))
+    parser.add_argument("--n-tx", type=int, default=None)
+    parser.add_argument("--n-users", type=int, default=None)
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--first-trial", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    size = {k: v for k, v in (("n_tx", args.n_tx), ("n_users", args.n_users)) if v}
+    scenario = an.Scenario.preset(args.preset, **size)
+    trials = np.arange(args.first_trial, args.first_trial + args.trials)
+    problem = scenario.draw_trials(args.seed, trials)
+    M, K = scenario.n_tx, scenario.n_users
+
+    def rngs(stream):
+        return [an.trial_generator(args.seed, int(t), stream) for t in trials]
+
+    t0 = time.perf_counter()
+    f_ref = an.solve(problem, "reference", rng=rngs(1)).csbf
+    t_ref = time.perf_counter() - t0
+    runs = []
+    for label, method, options in rows_for(M * K):
+        extra = dict(return_state=False) if method.startswith("angd") else {}
+        t0 = time.perf_counter()
+        res = an.solve(problem, method, rng=rngs(2), **options, **extra)
+        runs.append((label, res.csbf, (time.perf_counter() - t0) / args.trials))
+        print(f"  {label}: {runs[-1][2] * 1e3:.0f} ms", flush=True)
+    f_zf = runs[-1][1]
+    best = np.maximum.reduce([f_ref] + [f for _, f, _ in runs])
+    print(f"\n{args.preset} preset, M = {M}, K = {K}, {args.trials} held-out instances "
+          f"(seed {args.seed}, trials {trials[0]}..{trials[-1]}), {os.cpu_count()} cores; "
+          f"reference {t_ref / args.trials * 1e3:.0f} ms per instance\n")
+    print("| configuration | median gap | p90 gap | max gap | below ZF | ms per instance |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, f, t in runs + [("reference", f_ref, t_ref / args.trials)]:
+        gap = 100 * (best - f) / np.abs(best)
+        print(f"| {label} | {np.median(gap):.2f}% | {np.percentile(gap, 90):.2f}% | "
+              f"{gap.max():.2f}% | {int(np.sum(f < f_zf * (1 - 1e-12)))} | {t * 1e3:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
