@@ -99,7 +99,13 @@ def _cost(solver_spec, options, frames) -> float:
     iterations asked for, and one solve per frame for a sequence."""
     cost = solver_spec.cost
     if solver_spec.iterative:
-        iters = options.get("iters", 500) if frames is None else frames["iters_per_frame"]
+        if frames is not None:
+            iters = frames["iters_per_frame"]
+        elif "iters" in options:
+            iters = options["iters"]
+        else:  # the preset's budget (tuned ANGD: 1500)
+            iters = getattr(solver_spec.resolve(options), "iters", 500) if (
+                solver_spec.resolve is not None) else 500
         cost *= iters / 500
     return cost * (1 if frames is None else frames["n_frames"])
 
