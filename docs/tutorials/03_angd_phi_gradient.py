@@ -332,10 +332,11 @@ fig.tight_layout()
 # $\eta_\varphi = 10^{-4}$ adapts the network slowly) and stops far short of the best-known
 # optimum on this instance (the gap column: about 18–20%). The tuned preset starts at zero
 # forcing and climbs smoothly, with one dip on the way (the best iterate is what it returns),
-# to within 0.1% of the optimum; its beampattern lies on the reference's (dashed). It needs its budget: the best of its first 500 iterations is still
-# about 3% short (the line printed under the table). From the paper's random $W_0$ the same
-# rule also climbs, but its 1500 iterations leave it a couple of percent short (1.7% here):
-# the start is part of what the preset buys. These are the numbers of one instance; the
-# study behind the preset (`scripts/angd_quality_study.py`, issue 13) measures it on held-out
-# instances, the README's results section compares the methods over hundreds of instances,
-# and notebook 4 reproduces one of the paper's figures in small.
+# to within 0.1% of the optimum; its beampattern lies on the reference's (dashed). It needs
+# its budget: the best of its first 500 iterations is still about 3% short (the line printed
+# under the table). From the paper's random $W_0$ the same rule also climbs, but its 1500
+# iterations leave it a couple of percent short (1.7% here): the start is part of what the
+# preset buys. These are the numbers of one instance; the study behind the preset
+# (`scripts/angd_quality_study.py`, issue 13) measures it on held-out instances, the README's
+# results section compares the methods over hundreds of instances, and notebook 4 reproduces
+# one of the paper's figures in small.
