@@ -335,8 +335,8 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     **options
         See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
         (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
-        ``net_init``, ``zero_last``, ``gated``, ``accept``, ``net_dtype``, ``init``, ``tol``, ``patience``,
-        ``chunk``, ``workers``, ``threads``, ``return_state``.
+        ``net_init``, ``zero_last``, ``gated``, ``accept``, ``net_dtype``, ``init``, ``tol``,
+        ``patience``, ``chunk``, ``workers``, ``threads``, ``return_state``.
 
     Returns
     -------
