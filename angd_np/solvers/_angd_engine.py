@@ -67,7 +67,7 @@ import numpy as np
 from . import _angd_nets
 from ._angd_adam import ScaledAdam
 
-__all__ = ["Objective", "ChunkRunner", "solve_chunk"]
+__all__ = ["Objective", "ChunkRunner", "solve_chunk", "rates", "SIZE_REF"]
 
 _LN2 = math.log(2.0)
 _INV_LN2 = 1.0 / _LN2
@@ -128,6 +128,19 @@ class Objective:
         return rate / _LN2 + sensing
 
 
+#: M·K at which ``size_scale="sqrt"`` leaves η_W and η_φ as given (M = 16, K = 2).
+SIZE_REF = 32
+
+
+def rates(opts, M, K):
+    """(η_W, η_φ) used for an M×K problem: as given, or with ``size_scale="sqrt"`` both
+    times min(1, sqrt(SIZE_REF / MK)) (smaller steps for larger problems, never larger)."""
+    if opts.size_scale == "none":
+        return opts.eta_w, opts.eta_phi
+    factor = min(1.0, math.sqrt(SIZE_REF / (M * K)))
+    return opts.eta_w * factor, opts.eta_phi * factor
+
+
 class ChunkRunner:
     """Solves instances one after another with buffers allocated once per chunk.
 
@@ -149,10 +162,11 @@ class ChunkRunner:
 
     def __init__(self, network, M, K, N, opts, noise_var, p_max, omega):
         self.network, self.M, self.K, self.opts = network, M, K, opts
+        self.eta_w, self.eta_phi = rates(opts, M, K)
         dt = np.dtype(opts.net_dtype)
         P = _angd_nets.n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size)
         self.params = np.zeros(P, dt)
-        self.adam = ScaledAdam(self.params, opts.eta_phi, opts.betas)
+        self.adam = ScaledAdam(self.params, self.eta_phi, opts.betas)
         self.net = _angd_nets.build(network, M, K, opts, self.params, self.adam.T)
         self.obj = Objective(M, K, N, noise_var, omega)
         self.G = np.empty((M, K), np.complex128)
@@ -165,7 +179,7 @@ class ChunkRunner:
         fixed = {"none": 1.0, "power": math.sqrt(p_max / (M * K))}.get(out) if isinstance(
             out, str) else float(out)
         self.propose, self.backprop = self._build(p_max, None if fixed is None else
-                                                  opts.eta_w * fixed)
+                                                  self.eta_w * fixed)
 
     def _build(self, p_max, fixed_s):
         """The closures ``propose(W, Wf, V, Vf)`` and ``backprop(V, Vf, s, c, pw, alpha)``."""
@@ -179,7 +193,7 @@ class ChunkRunner:
         yc = yc.reshape(G.shape)
         tmp = np.empty(Gf.size)
         rms, d = opts.input_scale == "rms", Gf.size
-        w_scale = opts.eta_w / math.sqrt(G.size)
+        w_scale = self.eta_w / math.sqrt(G.size)
         dot, multiply, copyto, sqrt = np.dot, np.multiply, np.copyto, math.sqrt
         c128 = np.complex128
 

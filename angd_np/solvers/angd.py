@@ -37,9 +37,10 @@ the projection and every reported number stay float64.
 Presets. ``preset="paper"`` (default) is the paper's configuration: T = 500,
 :math:`\eta_W = 1`, :math:`\eta_\varphi = 10^{-4}`, the raw gradient as input and the raw
 network output as the update. ``preset="tuned"`` is our configuration (two studies, see
-``PRESETS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.1
+``PRESETS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.03
 times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the start, hidden width
-128, started from zero forcing, η_φ = 2.5e-4 and T = 1500.
+128, started from zero forcing, η_φ = 1.2e-4 and T = 1500, with η_W and η_φ multiplied by
+min(1, sqrt(32/MK)) (``size_scale="sqrt"``).
 Presets are :class:`ANGDOptions` instances (``PRESETS[preset][network]``); options given
 explicitly replace their fields.
 
@@ -109,6 +110,7 @@ _OUTPUT_SCALES = ("none", "power", "w")
 _NET_INITS = ("he", "torch")
 _NET_DTYPES = ("float64", "float32")
 _ACCEPT = ("always", "ascent")
+_SIZE_SCALES = ("none", "sqrt")
 #: The options that shape one network only; the other network's are refused.
 _ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
 
@@ -139,6 +141,11 @@ class ANGDOptions(IterativeOptions):
     zero_last : bool
         Zero the output layer at the start: the first step is zero and the network learns
         its update from rest (default False, as the paper).
+    size_scale : {"none", "sqrt"}
+        "sqrt": η_W and η_φ are the values for M·K = 32 (M = 16, K = 2) and are multiplied by
+        min(1, sqrt(32 / MK)) for an M×K problem (``_angd_engine.rates``): larger arrays and
+        more users get proportionally smaller steps and a slower-learning network, what the
+        quality study measured they need (README).
     gated : bool
         False (the paper): the network's output is the update. True: the update is
         x ⊙ Φ(x), the network's output gating each entry of its (scaled) gradient input, a
@@ -175,6 +182,7 @@ class ANGDOptions(IterativeOptions):
     output_scale: object = "none"
     net_init: str = "torch"
     zero_last: bool = False
+    size_scale: str = "none"
     gated: bool = False
     accept: str = "always"
     net_dtype: str = "float64"
@@ -203,6 +211,7 @@ class ANGDOptions(IterativeOptions):
         check_choice(self.net_init, "net_init", _NET_INITS)
         check_choice(self.net_dtype, "net_dtype", _NET_DTYPES)
         check_choice(self.accept, "accept", _ACCEPT)
+        check_choice(self.size_scale, "size_scale", _SIZE_SCALES)
         for name in ("zero_last", "gated", "return_state"):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -235,7 +244,8 @@ class ANGDOptions(IterativeOptions):
 #: scaling, step and zero output layer that ``scripts/angd_study.py`` measured best
 #: (``scripts/angd_study_results.md``), then the start, budget and learning rate of
 #: ``scripts/angd_quality_study.py`` (``scripts/angd_quality_study_results.md``): from ZF,
-#: T = 1500, η_φ = 2.5e-4 (1e-3 before); the CNN uses the same values.
+#: T = 1500, η_W = 0.03 and η_φ = 1.2e-4 at M·K = 32, scaled by sqrt(32 / MK) above (η_W = 0.1
+#: and η_φ = 1e-3 before); the CNN uses the same values.
 #: Both presets run float32 networks: on 200 held-out instances per scenario preset
 #: (``scripts/angd_dtype_study.py``, results in ``scripts/angd_dtype_results.md``) the paired
 #: gap difference float32 - float64 had a 95% interval containing 0 for every preset and
@@ -243,8 +253,9 @@ class ANGDOptions(IterativeOptions):
 #: float64 itself moves when W_0 is perturbed by 1e-12; it is 1.7-2.1x faster per instance.
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
                      output_scale="none", net_init="torch", net_dtype="float32")
-_TUNED = dataclasses.replace(_PAPER, eta_w=0.1, eta_phi=2.5e-4, input_scale="rms",
-                             output_scale="w", zero_last=True, init="zf", iters=1500)
+_TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=1.2e-4, input_scale="rms",
+                             output_scale="w", zero_last=True, init="zf", iters=1500,
+                             size_scale="sqrt")
 PRESETS = {
     "paper": {"fcn": _PAPER, "cnn": _PAPER},
     "tuned": {"fcn": _TUNED, "cnn": _TUNED},
@@ -335,8 +346,9 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     **options
         See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
         (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
-        ``net_init``, ``zero_last``, ``gated``, ``accept``, ``net_dtype``, ``init``, ``tol``,
-        ``patience``, ``chunk``, ``workers``, ``threads``, ``return_state``.
+        ``net_init``, ``zero_last``, ``size_scale``, ``gated``, ``accept``, ``net_dtype``,
+        ``init``, ``tol``, ``patience``, ``chunk``, ``workers``, ``threads``,
+        ``return_state``.
 
     Returns
     -------

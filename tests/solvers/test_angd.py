@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import angd_np as an
 from angd_np import Scenario, csbf, power
 from angd_np.solvers import iterative as _angd_common
-from angd_np.solvers._angd_engine import Objective
+from angd_np.solvers._angd_engine import Objective, rates
 from angd_np.solvers.angd import PRESETS, ANGDOptions, angd_cnn, angd_fcn
 
 
@@ -131,16 +131,18 @@ def test_presets_hold_the_papers_values():
     assert PRESETS["paper"]["cnn"].channels == 16 and PRESETS["paper"]["cnn"].kernel_size == 3
     tuned = PRESETS["tuned"]["fcn"]
     assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
-        0.1, 2.5e-4, "rms", "w") and tuned.zero_last
-    assert (tuned.init, tuned.iters, tuned.accept, tuned.gated) == ("zf", 1500, "always", False)
+        0.03, 1.2e-4, "rms", "w") and tuned.zero_last
+    assert (tuned.init, tuned.iters, tuned.accept, tuned.gated, tuned.size_scale) == (
+        "zf", 1500, "always", False, "sqrt")
+    assert paper.size_scale == "none"
     assert PRESETS["tuned"]["cnn"] == tuned
 
 
 def test_explicit_options_override_the_preset_and_are_validated_once():
     opts = ANGDOptions.resolve("angd-fcn", PRESETS["tuned"]["fcn"], {"eta_phi": 5e-4,
                                                                     "betas": [0.8, 0.99]})
-    assert opts.eta_phi == 5e-4 and opts.eta_w == 0.1 and opts.betas == (0.8, 0.99)
-    assert PRESETS["tuned"]["fcn"].eta_phi == 2.5e-4  # the preset itself is unchanged
+    assert opts.eta_phi == 5e-4 and opts.eta_w == 0.03 and opts.betas == (0.8, 0.99)
+    assert PRESETS["tuned"]["fcn"].eta_phi == 1.2e-4  # the preset itself is unchanged
     with pytest.raises(TypeError, match=r"angd-cnn\(\) got unknown options \['hidden'\]; "
                                         r"accepted: \[.*'channels'"):
         ANGDOptions.resolve("angd-cnn", None, {"hidden": 8})
@@ -168,6 +170,7 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(tol=-1.0), ValueError, "tol"),
     (dict(rng="seed"), TypeError, "rng"),
     (dict(accept="never"), ValueError, "accept"),
+    (dict(size_scale="linear"), ValueError, "size_scale"),
     (dict(gated="yes"), TypeError, "gated"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
@@ -227,6 +230,26 @@ def test_ascent_refuses_every_step_that_would_lower_the_csbf(spy_iterates):
     always = angd_fcn(problem, rng=4, iters=30, hidden=8, init=W0)
     assert np.all(always.state["step_scale"] == 1.0)
     assert (np.diff(always.history, axis=1) < 0).any()  # the paper's walk does descend
+
+
+@pytest.mark.parametrize("M,K,factor", [(16, 2, 1.0), (10, 2, 1.0), (32, 4, 0.5),
+                                         (64, 8, 0.25), (8, 8, 1 / np.sqrt(2))])
+def test_size_scale_divides_both_rates_by_the_root_of_the_size(M, K, factor):
+    opts = ANGDOptions(eta_w=0.03, eta_phi=1.2e-4, size_scale="sqrt")
+    assert rates(opts, M, K) == pytest.approx((0.03 * factor, 1.2e-4 * factor), rel=1e-15)
+    assert rates(ANGDOptions(eta_w=0.03, eta_phi=1.2e-4), M, K) == (0.03, 1.2e-4)
+
+
+def test_size_scale_runs_what_the_scaled_rates_run():
+    scenario = Scenario(n_tx=8, n_users=8, user_angles_deg=tuple(range(0, 80, 10)), omega=30.0)
+    problem = scenario.draw(2, rng=4)
+    scaled = angd_fcn(problem, rng=1, iters=12, hidden=8, eta_w=0.2, eta_phi=1e-3,
+                      size_scale="sqrt", input_scale="rms", output_scale="w")
+    factor = np.sqrt(32 / 64)  # M·K = 64
+    by_hand = angd_fcn(problem, rng=1, iters=12, hidden=8, eta_w=0.2 * factor,
+                       eta_phi=1e-3 * factor, input_scale="rms", output_scale="w")
+    np.testing.assert_array_equal(scaled.history, by_hand.history)
+    np.testing.assert_array_equal(scaled.W, by_hand.W)
 
 
 def test_gated_updates_leave_entries_with_zero_gradient_in_place():
