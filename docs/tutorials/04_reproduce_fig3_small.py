@@ -165,14 +165,16 @@ shutil.rmtree(workdir)  # the run was only for this notebook
 # `balanced` preset, where rate and sensing weigh alike, CCPA reaches the best-known optimum
 # on every one of the 100 trials at M = 10, while ANGD in the paper's configuration stops
 # 15% short of it in CSBF (mean gap). The rows above are ANGD in the paper's configuration.
-# The package's `tuned` preset changed after the README's runs (it now starts from zero
-# forcing and runs T = 1500 with $\eta_\varphi = 2.5 \cdot 10^{-4}$, see notebook 3; commit
-# 3cd5698). Re-run with it on the same 100 balanced trials at M = 10 (seed 0, trials 0–99,
-# with CCPA and the reference), tuned ANGD-FCN ends 0.04% short of the best-known optimum on
-# average (at most 0.55%) and its sum rate is level with CCPA's: 30.14 against 30.13
-# bit/s/Hz, +0.01% [−0.04, +0.05], not the paper's +5.96%. In the paper's units (the same
-# re-run, `paper` preset) it keeps about 4 bit/s/Hz, like the paper's configuration. The
-# paper does not give ANGD's network width, input and output scaling or initialisation, so a
-# setting we did not try cannot be ruled out. To go further: `angd-np figure fig3 --trials
-# 100` runs this figure with every method (CNN, tuned ANGD, the reference optimum for the
-# optimality gap) and `angd-np report` writes the verdicts.
+# The package's `tuned` preset changed after the README's runs: it now starts from zero
+# forcing and runs T = 1500 with $\eta_W = 0.03$ and $\eta_\varphi = 1.2 \cdot 10^{-4}$, both
+# multiplied by $\sqrt{32/(MK)}$ above $MK = 32$ (see notebook 3; commit 85bd7c9), so at
+# M = 10, K = 2 they apply unscaled. Re-run with it on the same 100 balanced trials at M = 10
+# (seed 0, trials 0–99, with CCPA and the reference), tuned ANGD-FCN ends 0.006% short of the
+# best-known optimum on average (at most 0.10%) and its sum rate is level with CCPA's: 30.134
+# against 30.133 bit/s/Hz, +0.004% [−0.006, +0.014], not the paper's +5.96%. In the paper's
+# units (the same re-run, `paper` preset) it keeps 3.4 bit/s/Hz, about as little as the
+# paper's configuration (3.8). The paper does not give ANGD's network width, input and
+# output scaling or initialisation, so a setting we did not try cannot be ruled out. To go
+# further: `angd-np figure fig3 --trials 100` runs this figure with every method (CNN, tuned
+# ANGD, the reference optimum for the optimality gap) and `angd-np report` writes the
+# verdicts.
