@@ -49,6 +49,18 @@ and the network's backward pass (``_angd_nets``) carries it, times Adam's α, to
 parameter; Adam (``_angd_adam``) ascends. One objective evaluation per iteration: f(V) and
 G_V serve both the φ-update of step t and the input of step t + 1.
 
+Options that change the step (none of them in the paper)
+---------------------------------------------------------
+- ``size_scale="sqrt"``: η_W and η_φ are multiplied by min(1, sqrt(32 / MK)) (:func:`rates`).
+- ``gated``: the update is :math:`x_t \odot \Phi_\varphi(x_t)` instead of
+  :math:`\Phi_\varphi(x_t)`, so :math:`\partial f/\partial \Phi = x_t \odot \partial f/\partial y`
+  (one more elementwise product in each direction; the finite-difference test covers it).
+- ``accept="ascent"``: :math:`U = W_t + \tau_t s_t \Phi(x_t)`. If :math:`f(V) < f(W_t)` (or
+  is not finite) the proposal is refused: :math:`W_{t+1} = W_t`, :math:`G_t` is restored and
+  :math:`\tau` halves; otherwise :math:`\tau \leftarrow \min(1, 1.25\,\tau)`. The network
+  is trained on every finite proposal, refused or not (its gradient is that of f(V) at
+  :math:`W_t`, exactly as above, with :math:`s_t` including τ); τ is part of the state.
+
 Precision. The objective, W, V, G, the projection, the history and the best iterate are
 float64 always; with ``net_dtype="float32"`` only the network's parameters, moments,
 activations and back-propagated vectors are float32 (x and ∂f/∂y are rounded into them).
