@@ -316,7 +316,8 @@ class ChunkRunner:
                     if f > best_f:
                         best_f, ib = f, iv
                     iw = iv  # V is W_{t+1}
-                    tau = min(1.0, tau * _GROW) if ascent else tau
+                    if ascent:
+                        tau = min(1.0, tau * _GROW)
                 else:  # refused: W_{t+1} = W_t, its gradient back in G
                     np.copyto(G, G_t)
                     tau *= _SHRINK
