@@ -111,6 +111,7 @@ _NET_INITS = ("he", "torch")
 _NET_DTYPES = ("float64", "float32")
 _ACCEPT = ("always", "ascent")
 _SIZE_SCALES = ("none", "sqrt")
+_PRECONDITIONS = ("none", "channel")
 #: The options that shape one network only; the other network's are refused.
 _ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
 
@@ -155,6 +156,12 @@ class ANGDOptions(IterativeOptions):
         CSBF is refused (W_t stays; the network still learns from the refused proposal)
         and halves a step factor τ (W_{t+1} = P(W_t + τ s_t Φ)); an accepted step grows τ
         by 1.25 up to 1. The iterates then never descend, so a start (ZF) is never lost.
+    precondition : {"none", "channel"}
+        "none" (the paper): the network sees the gradient and its output is the update.
+        "channel": both pass through a fixed per-instance metric of the channel, S_j =
+        (I + p_max/(Kσ²) H_{-j} H_{-j}^H)^{-1/2} on column j (``_angd_engine.
+        channel_metric``): ANGD in coordinates where leaking a beam towards another user is
+        no stiffer than the rest, which plain steps at high SNR are not.
     net_dtype : {"float64", "float32"}
         Precision of the update networks and their Adam moments (the objective, W and every
         reported number are float64 either way). Both presets use float32 (``PRESETS``).
@@ -185,6 +192,7 @@ class ANGDOptions(IterativeOptions):
     size_scale: str = "none"
     gated: bool = False
     accept: str = "always"
+    precondition: str = "none"
     net_dtype: str = "float64"
     chunk: int = DEFAULT_CHUNK
     workers: int | None = None
@@ -212,6 +220,7 @@ class ANGDOptions(IterativeOptions):
         check_choice(self.net_dtype, "net_dtype", _NET_DTYPES)
         check_choice(self.accept, "accept", _ACCEPT)
         check_choice(self.size_scale, "size_scale", _SIZE_SCALES)
+        check_choice(self.precondition, "precondition", _PRECONDITIONS)
         for name in ("zero_last", "gated", "return_state"):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -346,7 +355,8 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     **options
         See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
         (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
-        ``net_init``, ``zero_last``, ``size_scale``, ``gated``, ``accept``, ``net_dtype``,
+        ``net_init``, ``zero_last``, ``size_scale``, ``gated``, ``accept``, ``precondition``,
+        ``net_dtype``,
         ``init``, ``tol``, ``patience``, ``chunk``, ``workers``, ``threads``,
         ``return_state``.
 

@@ -65,7 +65,8 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
 
 @pytest.mark.parametrize("method,options", [
     ("angd-fcn", dict(hidden=8)), ("angd-cnn", {}), ("angd-fcn", dict(preset="tuned", hidden=8)),
-    ("angd-fcn", dict(preset="tuned", hidden=8, accept="ascent", gated=True))])
+    ("angd-fcn", dict(preset="tuned", hidden=8, accept="ascent", gated=True)),
+    ("angd-cnn", dict(channels=4, precondition="channel", net_dtype="float64"))])
 def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
     problem = Scenario.preset("balanced").draw(5, rng=1)
     seeds = [101, 102, 103, 104, 105]
@@ -172,6 +173,7 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(accept="never"), ValueError, "accept"),
     (dict(size_scale="linear"), ValueError, "size_scale"),
     (dict(gated="yes"), TypeError, "gated"),
+    (dict(precondition="mmse"), ValueError, "precondition"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
     problem = Scenario.preset("balanced").draw(1, rng=0)
@@ -288,6 +290,8 @@ _STATE_CASES = [
     # Step control: refused steps and the step factor carry over.
     ("angd-fcn", dict(hidden=8, accept="ascent", chunk=2, threads=2)),
     ("angd-cnn", dict(channels=4, preset="tuned", accept="ascent", gated=True)),
+    # The channel metric is recomputed from H when a state is continued.
+    ("angd-fcn", dict(hidden=8, precondition="channel", chunk=2, threads=2)),
 ]
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import angd_np as an
 from angd_np import Problem, Scenario, csbf_and_grad, nn, power, ula_steering
 from angd_np.solvers._angd_adam import ScaledAdam, renormalisation_period
-from angd_np.solvers._angd_engine import ChunkRunner, Objective
+from angd_np.solvers._angd_engine import ChunkRunner, Objective, channel_metric
 from angd_np.solvers._angd_nets import CNN, FCN, n_params
 from angd_np.solvers.angd import PRESETS, ANGDOptions
 
@@ -69,16 +69,19 @@ def _gradient(runner, W, G):
 
 @pytest.mark.parametrize("network", ["fcn", "cnn"])
 @pytest.mark.parametrize("active", [True, False], ids=["projection-active", "inside-ball"])
-@pytest.mark.parametrize("output_scale,input_scale,gated", [
-    (3.0, "raw", False), ("w", "rms", False), ("w", "rms", True)])
+@pytest.mark.parametrize("output_scale,input_scale,gated,precondition", [
+    (3.0, "raw", False, "none"), ("w", "rms", False, "none"), ("w", "rms", True, "none"),
+    ("w", "rms", False, "channel"), (3.0, "raw", True, "channel")])
 @pytest.mark.parametrize("net_dtype", ["float64", "float32"])
 def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, active,
                                                               output_scale, input_scale,
-                                                              gated, net_dtype):
+                                                              gated, precondition, net_dtype):
     problem = _unit_problem(rng, 1, 3, 2)
     eta_w = 50.0 if active else 1e-3  # a step that leaves the ball, or a tiny one
     runner = _runner(problem, network, net_dtype, eta_w=eta_w, output_scale=output_scale,
-                     input_scale=input_scale, gated=gated)
+                     input_scale=input_scale, gated=gated, precondition=precondition)
+    if precondition == "channel":  # the metric is not the identity on this instance
+        assert not np.allclose(runner.S, np.eye(3))
     # Non-zero output layer and hidden units away from their ReLU kinks.
     runner.params[...] = rng.uniform(-0.5, 0.5, runner.params.size)
     W = _point(rng, problem, inside=not active)
@@ -93,6 +96,52 @@ def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, acti
     rtol, floor = (1e-5, 2e-6) if net_dtype == "float64" else (1e-3, 5e-4)
     fd = np.array([_finite_difference(runner, W, G, i, h) for i in range(analytic.size)])
     np.testing.assert_allclose(analytic, fd, rtol=rtol, atol=floor * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("M,K", [(5, 1), (6, 2), (8, 3), (3, 3)])
+def test_channel_metric_is_the_inverse_root_of_the_leakage_curvature(rng, M, K):
+    """S_j = (I + ρ H_{-j} H_{-j}^H)^{-1/2}: Hermitian, S_j² the inverse, the identity on
+    the complement of the other users' channels, and S_j h_k shrunk by (1 + ρ|h_k|²)^{-1/2}
+    when h_k is the only other channel."""
+    H = rng.standard_normal((M, K)) + 1j * rng.standard_normal((M, K))
+    p_max, noise_var = 2.0, 0.05
+    rho = p_max / (K * noise_var)
+    S = channel_metric(H, p_max, noise_var)
+    assert S.shape == (K, M, M) and S.dtype == np.complex128
+    for j in range(K):
+        others = np.delete(H, j, axis=1)
+        np.testing.assert_allclose(S[j], S[j].conj().T, atol=1e-14)
+        inverse = np.linalg.inv(np.eye(M) + rho * others @ others.conj().T)
+        np.testing.assert_allclose(S[j] @ S[j], inverse, atol=1e-12)
+        if K < M:  # a direction orthogonal to every other user's channel is left alone
+            v = rng.standard_normal(M) + 1j * rng.standard_normal(M)
+            v -= others @ np.linalg.lstsq(others, v, rcond=None)[0]
+            np.testing.assert_allclose(S[j] @ v, v, atol=1e-12)
+        if K == 2:
+            h = others[:, 0]
+            np.testing.assert_allclose(S[j] @ h, h / np.sqrt(1 + rho * np.vdot(h, h).real),
+                                       atol=1e-12)
+    if K == 1:
+        np.testing.assert_array_equal(S[0], np.eye(M))
+
+
+def test_channel_metric_keeps_plain_steps_from_zero_forcing_ascending_at_high_snr():
+    """Why the metric (``channel_metric``): at the balanced preset's 64 × 8 (p_max/σ² = 1e11)
+    a short plain gradient step from ZF lowers the CSBF, the same step in the metric raises
+    it."""
+    problem = Scenario.preset("balanced", n_tx=64, n_users=8).draw(1, rng=5)
+    W0 = an.solve(problem, "zf").W[0]
+    f0, G = csbf_and_grad(W0, problem)
+    f0, G = float(f0.ravel()[0]), G.reshape(W0.shape)
+    S = channel_metric(problem.H[0], problem.p_max, problem.noise_var)
+    SSG = np.einsum("jab,jbc,cj->aj", S, S, G)
+    gains = []
+    for direction in (G, SSG):
+        direction = direction - (np.vdot(W0, direction).real / power(W0)) * W0  # tangent
+        W = W0 + 1e-3 * np.linalg.norm(W0) * direction / np.linalg.norm(direction)
+        W *= np.sqrt(problem.p_max / power(W))
+        gains.append(float(an.csbf(W, problem).ravel()[0]) - f0)
+    assert gains[0] < 0 < gains[1]
 
 
 def test_phi_gradient_is_exact_at_the_papers_scales(rng):
