@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="discard results of a different configuration in DIR")
     p.add_argument("--iters", type=_positive_int,
                    help="iterations T of gradient methods (default: each method's own: "
-                   "500, tuned ANGD 1500)")
+                   "500 for every preset today)")
     p.add_argument("--reference-trials", type=_positive_int, default=None, metavar="N",
                    help="solve only the first N trials with the reference solver as well "
                    "(default: every trial, so every result has its optimality gap)")

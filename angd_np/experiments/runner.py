@@ -103,7 +103,7 @@ def _cost(solver_spec, options, frames) -> float:
             iters = frames["iters_per_frame"]
         elif "iters" in options:
             iters = options["iters"]
-        else:  # the preset's budget (tuned ANGD: 1500)
+        else:  # the preset's budget (paper and tuned ANGD: 500)
             iters = getattr(solver_spec.resolve(options), "iters", 500) if (
                 solver_spec.resolve is not None) else 500
         cost *= iters / 500

@@ -132,10 +132,11 @@ def test_presets_hold_the_papers_values():
     assert PRESETS["paper"]["cnn"].channels == 16 and PRESETS["paper"]["cnn"].kernel_size == 3
     tuned = PRESETS["tuned"]["fcn"]
     assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
-        0.03, 1.2e-4, "rms", "w") and tuned.zero_last
+        0.03, 2.4e-4, "rms", "w") and tuned.zero_last
     assert (tuned.init, tuned.iters, tuned.accept, tuned.gated, tuned.size_scale) == (
-        "zf", 1500, "always", False, "sqrt")
-    assert paper.size_scale == "none"
+        "zf", 500, "always", False, "sqrt")
+    assert tuned.precondition == "channel"
+    assert paper.size_scale == "none" and paper.precondition == "none"
     assert PRESETS["tuned"]["cnn"] == tuned
 
 
@@ -143,7 +144,7 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     opts = ANGDOptions.resolve("angd-fcn", PRESETS["tuned"]["fcn"], {"eta_phi": 5e-4,
                                                                     "betas": [0.8, 0.99]})
     assert opts.eta_phi == 5e-4 and opts.eta_w == 0.03 and opts.betas == (0.8, 0.99)
-    assert PRESETS["tuned"]["fcn"].eta_phi == 1.2e-4  # the preset itself is unchanged
+    assert PRESETS["tuned"]["fcn"].eta_phi == 2.4e-4  # the preset itself is unchanged
     with pytest.raises(TypeError, match=r"angd-cnn\(\) got unknown options \['hidden'\]; "
                                         r"accepted: \[.*'channels'"):
         ANGDOptions.resolve("angd-cnn", None, {"hidden": 8})
