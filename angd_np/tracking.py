@@ -126,6 +126,8 @@ def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
                 kwargs["state"] = restart_state(previous.state, problem)
             elif previous is not None and carry == "w":
                 kwargs["init"] = previous.state["W"]
+                if spec.options is not None and "pilot" in spec.options.names():
+                    kwargs["pilot"] = 0  # ANGD's pilot would replace the carried start
         elif previous is not None and carry != "none" and spec.warm is not None:
             kwargs = spec.warm(previous.W, kwargs)
         previous = spec.solve(problem, rng=[r[t] for r in frame_rngs], **kwargs)

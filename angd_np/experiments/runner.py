@@ -103,9 +103,9 @@ def _cost(solver_spec, options, frames) -> float:
             iters = frames["iters_per_frame"]
         elif "iters" in options:
             iters = options["iters"]
-        else:  # the preset's budget (paper and tuned ANGD: 500)
-            iters = getattr(solver_spec.resolve(options), "iters", 500) if (
-                solver_spec.resolve is not None) else 500
+        else:  # the preset's budget (paper ANGD: 500; tuned: 400 + a pilot of 2 x 100)
+            resolved = solver_spec.resolve(options) if solver_spec.resolve is not None else None
+            iters = getattr(resolved, "iters", 500) + 2 * getattr(resolved, "pilot", 0)
         cost *= iters / 500
     return cost * (1 if frames is None else frames["n_frames"])
 

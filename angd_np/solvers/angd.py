@@ -70,6 +70,7 @@ None): it saves 3 P numbers per instance, 0.8 MB in float64 at the paper's size,
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -163,6 +164,16 @@ class ANGDOptions(IterativeOptions):
         (I + p_max/(Kσ²) H_{-j} H_{-j}^H)^{-1/2} on column j (``_angd_engine.
         channel_metric``): ANGD in coordinates where leaking a beam towards another user is
         no stiffer than the rest, which plain steps at high SNR are not.
+    pilot : int
+        0 (the paper): start from ``init``. P > 0: before the T iterations, run P from zero
+        forcing and P from the sensing beam (``linear.sensing_beam``; ZF alone when there is
+        no target), each chain with the instance's network draw, and go on from the chain
+        with the better CSBF (its iterate, network, moments and best point): two starts
+        stepped together, the better kept. ``init`` is then not used; the pilot's 2P
+        iterations are not in ``history`` or ``nit``, its best point is in the result. Why:
+        the balanced scenario's optimum lies near ZF and the sensing beam is a trap there
+        (a user dropped), while in the paper's sensing-dominated scenario it is the other
+        way round; 50 iterations tell them apart (README).
     net_dtype : {"float64", "float32"}
         Precision of the update networks and their Adam moments (the objective, W and every
         reported number are float64 either way). Both presets use float32 (``PRESETS``).
@@ -194,6 +205,7 @@ class ANGDOptions(IterativeOptions):
     gated: bool = False
     accept: str = "always"
     precondition: str = "none"
+    pilot: int = 0
     net_dtype: str = "float64"
     chunk: int = DEFAULT_CHUNK
     workers: int | None = None
@@ -207,6 +219,7 @@ class ANGDOptions(IterativeOptions):
         self._set("betas", check_betas(self.betas))
         for name in ("hidden", "channels", "kernel_size", "chunk"):
             self._set(name, check_int(getattr(self, name), name, minimum=1))
+        self._set("pilot", check_int(self.pilot, "pilot", minimum=0))
         check_choice(self.input_scale, "input_scale", _INPUT_SCALES)
         out = self.output_scale
         if isinstance(out, str):
@@ -266,8 +279,8 @@ class ANGDOptions(IterativeOptions):
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
                      output_scale="none", net_init="torch", net_dtype="float32")
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",
-                             output_scale="w", zero_last=True, init="zf", iters=500,
-                             size_scale="sqrt", precondition="channel")
+                             output_scale="w", zero_last=True, init="zf", iters=400,
+                             size_scale="sqrt", precondition="channel", pilot=100)
 PRESETS = {
     "paper": {"fcn": _PAPER, "cnn": _PAPER},
     "tuned": {"fcn": _TUNED, "cnn": _TUNED},
@@ -337,6 +350,58 @@ def _join(parts, n):
     return joined
 
 
+def _solve(flat, network, opts, W0s, streams, saved=None):
+    """The engine on every instance from each start in ``W0s`` (fresh networks drawn from
+    ``streams[s]``, or the state rows ``saved`` for a single start), in one batch of tasks;
+    the parts joined along the instance axis, start after start."""
+    n = flat.n_instances
+    processes, threads = _parallelism(opts, n * len(W0s), math.ceil(n * len(W0s) / opts.chunk))
+    # Spread a small batch over every process: chunking does not change any result.
+    chunk = min(opts.chunk, math.ceil(n * len(W0s) / processes))
+    tasks = []
+    for W0, net_streams in zip(W0s, streams):
+        for lo in range(0, n, chunk):
+            hi = min(lo + chunk, n)
+            task = dict(network=network, opts=opts, H=flat.H[lo:hi],
+                        A=flat.A if flat.A.ndim == 2 else flat.A[lo:hi],
+                        noise_var=flat.noise_var, p_max=flat.p_max, omega=flat.omega,
+                        W0=W0[lo:hi])
+            if saved is None:
+                task["streams"] = net_streams[lo:hi]
+            else:
+                task["saved"] = {k: v[lo:hi] for k, v in saved.items()}
+            tasks.append(task)
+    return _join(_run_tasks(tasks, processes, threads), n * len(W0s))
+
+
+#: The state rows a continuation reads (``saved``): every state key but W and method.
+_SAVED_KEYS = ("best_W", "best_f", "ref_f", "since", "active", "failed", "net_params",
+               "adam_m", "adam_v", "adam_t", "step_scale")
+
+
+def _pilot(flat, network, opts, net_streams):
+    """(W, saved) to go on from after ``opts.pilot`` iterations from ZF and from the sensing
+    beam, per instance the chain whose best CSBF is higher (ZF on a tie)."""
+    from .linear import sensing_beam, zf_precoder
+
+    M, K = flat.H.shape[-2:]
+    if K > M:
+        raise ValueError(f"pilot > 0 starts a chain from zero forcing, which needs M >= K; "
+                         f"got M = {M}, K = {K} (pass pilot=0)")
+    starts = [zf_precoder(flat)]
+    if flat.n_targets:
+        starts.append(sensing_beam(flat))
+    # Every chain draws the instance's network from a copy of the same stream: the pilot's
+    # chains differ only in W_0.
+    streams = [[copy.deepcopy(g) for g in net_streams] for _ in starts]
+    pilot_opts = dataclasses.replace(opts, iters=opts.pilot, tol=None, return_state=True)
+    joined = _solve(flat, network, pilot_opts, starts, streams)
+    n = flat.n_instances
+    best_f = joined["best_f"].reshape(len(starts), n)
+    pick = np.argmax(best_f, axis=0) * n + np.arange(n)  # first maximum: ZF on a tie
+    return joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
+
+
 def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **options):
     r"""Solve every instance of ``problem`` with ANGD (Algorithm 1), learning while solving.
 
@@ -359,7 +424,7 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
         See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
         (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
         ``net_init``, ``zero_last``, ``size_scale``, ``gated``, ``accept``, ``precondition``,
-        ``net_dtype``,
+        ``pilot``, ``net_dtype``,
         ``init``, ``tol``, ``patience``, ``chunk``, ``workers``, ``threads``,
         ``return_state``.
 
@@ -380,8 +445,11 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     n, (M, K) = flat.n_instances, flat.H.shape[-2:]
     if state is None:
         streams = instance_streams(rng, n)
-        W0, saved = initial_W(opts.init, flat, streams), None
         net_streams = [s[1] for s in streams]
+        if opts.pilot:
+            W0, saved = _pilot(flat, network, opts, net_streams)
+        else:
+            W0, saved = initial_W(opts.init, flat, streams), None
     else:
         saved = check_state(state, method, n, (M, K), _state_shapes(opts, network, M, K))
         W0 = saved.pop("W")
@@ -389,22 +457,8 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
         if (saved["adam_t"] < 0).any():
             raise ValueError(f"state['adam_t'] must be step counts >= 0, got minimum "
                              f"{saved['adam_t'].min()}")
-    processes, threads = _parallelism(opts, n, math.ceil(n / opts.chunk))
-    # Spread a small batch over every process: chunking does not change any result.
-    chunk = min(opts.chunk, math.ceil(n / processes))
-    tasks = []
-    for lo in range(0, n, chunk):
-        hi = min(lo + chunk, n)
-        task = dict(network=network, opts=opts, H=flat.H[lo:hi],
-                    A=flat.A if flat.A.ndim == 2 else flat.A[lo:hi],
-                    noise_var=flat.noise_var, p_max=flat.p_max, omega=flat.omega,
-                    W0=W0[lo:hi])
-        if saved is None:
-            task["streams"] = net_streams[lo:hi]
-        else:
-            task["saved"] = {k: v[lo:hi] for k, v in saved.items()}
-        tasks.append(task)
-    joined = _join(_run_tasks(tasks, processes, threads), n)
+    joined = _solve(flat, network, opts, [W0], [net_streams if saved is None else None],
+                    saved)
     tracker = BestTracker(joined["best_W"], joined["best_f"], opts.iters, opts.tol,
                           opts.patience, state=joined)
     tracker.history[...], tracker.nit[...] = joined["history"], joined["nit"]

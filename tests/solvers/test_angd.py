@@ -10,6 +10,7 @@ from angd_np import Scenario, csbf, power
 from angd_np.solvers import iterative as _angd_common
 from angd_np.solvers._angd_engine import Objective, rates
 from angd_np.solvers.angd import PRESETS, ANGDOptions, angd_cnn, angd_fcn
+from angd_np.solvers.linear import sensing_beam, zf_precoder
 
 
 @pytest.fixture
@@ -33,8 +34,10 @@ def spy_iterates(monkeypatch):
 def test_every_iterate_is_feasible_and_the_best_one_is_returned(spy_iterates, method, preset,
                                                                 net_dtype):
     problem = Scenario.preset("balanced").draw(3, rng=4)
+    # pilot=0: one chain per instance, so the recorded points are its W_0 and iterates (the
+    # pilot's own test checks what it adds).
     res = an.solve(problem, method, rng=5, preset=preset, iters=25, threads=1,
-                   net_dtype=net_dtype)
+                   net_dtype=net_dtype, pilot=0)
     assert len(spy_iterates) == 3 * 26  # per instance: W_0 and 25 iterates
     for i in range(3):
         points = spy_iterates[26 * i:26 * (i + 1)]
@@ -66,7 +69,8 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
 @pytest.mark.parametrize("method,options", [
     ("angd-fcn", dict(hidden=8)), ("angd-cnn", {}), ("angd-fcn", dict(preset="tuned", hidden=8)),
     ("angd-fcn", dict(preset="tuned", hidden=8, accept="ascent", gated=True)),
-    ("angd-cnn", dict(channels=4, precondition="channel", net_dtype="float64"))])
+    ("angd-cnn", dict(channels=4, precondition="channel", net_dtype="float64")),
+    ("angd-fcn", dict(preset="tuned", hidden=8, pilot=6))])
 def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
     problem = Scenario.preset("balanced").draw(5, rng=1)
     seeds = [101, 102, 103, 104, 105]
@@ -134,9 +138,9 @@ def test_presets_hold_the_papers_values():
     assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
         0.03, 2.4e-4, "rms", "w") and tuned.zero_last
     assert (tuned.init, tuned.iters, tuned.accept, tuned.gated, tuned.size_scale) == (
-        "zf", 500, "always", False, "sqrt")
-    assert tuned.precondition == "channel"
-    assert paper.size_scale == "none" and paper.precondition == "none"
+        "zf", 400, "always", False, "sqrt")
+    assert tuned.precondition == "channel" and tuned.pilot == 100
+    assert paper.size_scale == "none" and paper.precondition == "none" and paper.pilot == 0
     assert PRESETS["tuned"]["cnn"] == tuned
 
 
@@ -175,6 +179,8 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(size_scale="linear"), ValueError, "size_scale"),
     (dict(gated="yes"), TypeError, "gated"),
     (dict(precondition="mmse"), ValueError, "precondition"),
+    (dict(pilot=-1), ValueError, "pilot"),
+    (dict(pilot=2.5), TypeError, "pilot"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
     problem = Scenario.preset("balanced").draw(1, rng=0)
@@ -293,6 +299,8 @@ _STATE_CASES = [
     ("angd-cnn", dict(channels=4, preset="tuned", accept="ascent", gated=True)),
     # The channel metric is recomputed from H when a state is continued.
     ("angd-fcn", dict(hidden=8, precondition="channel", chunk=2, threads=2)),
+    # The pilot belongs to the start: the continued call goes on from the chosen chain.
+    ("angd-cnn", dict(channels=4, preset="tuned", pilot=5, chunk=2, threads=2)),
 ]
 
 
@@ -450,3 +458,40 @@ def test_worker_processes_start_with_blas_on_one_thread(monkeypatch):
     assert seen == ["1"] and "OPENBLAS_NUM_THREADS" not in os.environ
     alone = angd_module.angd(problem, rng=1, iters=3, hidden=4, workers=1)
     np.testing.assert_array_equal(pooled.W, alone.W)
+
+
+# -- pilot ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("preset", ["balanced", "paper"])
+def test_the_pilot_goes_on_from_the_better_of_the_zf_and_sensing_beam_chains(preset):
+    """pilot=P is, by definition: P iterations from ZF and P from the sensing beam (the same
+    network draw), then the requested iterations from the chain with the higher best CSBF."""
+    problem = Scenario.preset(preset, n_tx=10).draw(6, rng=2)
+    options = dict(preset="tuned", iters=15)  # hidden 128: a width-16 network climbs slower
+    seeds = [11, 12, 13, 14, 15, 16]
+    res = an.solve(problem, "angd-fcn", rng=seeds, pilot=100, **options)
+    chains = [an.solve(problem, "angd-fcn", rng=seeds, init=W0, pilot=0,
+                       **{**options, "iters": 100})
+              for W0 in (zf_precoder(problem), sensing_beam(problem))]
+    beam_better = chains[1].csbf > chains[0].csbf
+    state = {k: np.where(beam_better.reshape((-1,) + (1,) * (v.ndim - 1)), chains[1].state[k],
+                         chains[0].state[k]) if k != "method" else v
+             for k, v in chains[0].state.items()}
+    went_on = an.solve(problem, "angd-fcn", state=state, pilot=0, **options)
+    np.testing.assert_array_equal(res.W, went_on.W)
+    np.testing.assert_array_equal(res.history, went_on.history)
+    assert res.history.shape[-1] == 15 and (res.nit == 15).all()  # the pilot is not counted
+    assert (res.csbf >= np.maximum(chains[0].csbf, chains[1].csbf)).all()
+    # in the sensing-dominated paper scenario the beam wins, in the balanced one ZF does
+    assert beam_better.all() if preset == "paper" else not beam_better.any()
+
+
+def test_the_pilot_without_targets_is_the_zf_chain_and_needs_m_at_least_k():
+    problem = Scenario.preset("balanced", n_tx=6).draw(2, rng=4)
+    problem = problem.with_(A=problem.A[..., :0], target_angles_rad=None)
+    res = an.solve(problem, "angd-fcn", rng=[1, 2], hidden=8, iters=6, pilot=4)
+    zf_chain = an.solve(problem, "angd-fcn", rng=[1, 2], hidden=8, iters=4, init="zf")
+    went_on = an.solve(problem, "angd-fcn", state=zf_chain.state, hidden=8, iters=6)
+    np.testing.assert_array_equal(res.W, went_on.W)
+    wide = Scenario(n_tx=2, n_users=3).draw(1, rng=0)
+    with pytest.raises(ValueError, match="pilot.*M >= K"):
+        an.solve(wide, "angd-fcn", rng=0, iters=2, pilot=2)
