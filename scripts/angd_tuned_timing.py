@@ -1,4 +1,4 @@
-"""Time per instance of the old and new tuned ANGD presets, on an idle machine.
+"""Time per instance of the tuned ANGD presets, past and present, on an idle machine.
 
 Balanced preset, M = 16, K = 2, the 200 held-out instances of the quality study (trials
 3000..3199 of seed 0), one batch on every core (ANGD's process pool), best of two runs.
@@ -13,13 +13,16 @@ import numpy as np
 
 import angd_np as an
 
-OLD = dict(preset="tuned", init="random", iters=500, eta_w=0.1, eta_phi=1e-3, size_scale="none")
-CASES = [("old tuned ANGD-FCN (T 500)", "angd-fcn", OLD),
-         ("new tuned ANGD-FCN (T 1500)", "angd-fcn", dict(preset="tuned")),
-         ("old tuned ANGD-CNN (T 500)", "angd-cnn", OLD),
-         ("new tuned ANGD-CNN (T 1500)", "angd-cnn", dict(preset="tuned")),
-         ("lbfgs from ZF (T 1500)", "lbfgs", dict(init="zf", iters=1500))]
-
+OLD = dict(preset="tuned", init="random", iters=500, eta_w=0.1, eta_phi=1e-3, size_scale="none",
+           precondition="none", pilot=0)  # sessions 1-3
+S4 = dict(preset="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)  # session 4
+CASES = [("sessions 1-3 tuned ANGD-FCN (T 500)", "angd-fcn", OLD),
+         ("session-4 tuned ANGD-FCN (T 1500)", "angd-fcn", S4),
+         ("tuned ANGD-FCN (metric, pilot 2 x 100 + T 400)", "angd-fcn", dict(preset="tuned")),
+         ("sessions 1-3 tuned ANGD-CNN (T 500)", "angd-cnn", OLD),
+         ("session-4 tuned ANGD-CNN (T 1500)", "angd-cnn", S4),
+         ("tuned ANGD-CNN (metric, pilot 2 x 100 + T 400)", "angd-cnn", dict(preset="tuned")),
+         ("lbfgs from ZF (T 600)", "lbfgs", dict(init="zf", iters=600))]
 
 def main():
     trials = np.arange(3000, 3200)
