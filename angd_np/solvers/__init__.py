@@ -14,7 +14,6 @@ imports scipy inside the solver functions.
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Mapping
 
 from . import angd, ccpa, descent, lbfgs, linear, reference

@@ -122,8 +122,7 @@ class DirectProgram:
         import scipy.sparse as sp
         from cvxpy import settings as s
         from cvxpy.cvxcore.python import canonInterface
-        from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import (
-            dims_to_solver_cones)
+        from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import dims_to_solver_cones
 
         self._clarabel, self._sp = clarabel, sp
         rng = np.random.default_rng(0)  # test values for the check below, nothing else
@@ -136,7 +135,7 @@ class DirectProgram:
                 values.append(z + np.conj(z.T) + 1e-13 * z)
             else:
                 values.append(rng.uniform(0.5, 2.0, p.shape))
-        for p, v in zip(params, values):
+        for p, v in zip(params, values, strict=False):
             p.value = v
         data, chain, inverse = problem.get_problem_data(cp.CLARABEL, solver_opts={})
         prog = data[s.PARAM_PROB]
@@ -145,7 +144,7 @@ class DirectProgram:
 
         # theta = packed[src]: push codes (2, 3, ...; the constant column gets 1) through
         # cvxpy's parameter maps (real/imaginary split, triangles).
-        deltas = {p.id: c for p, c in zip(params, _codes_like(values, 2))}
+        deltas = {p.id: c for p, c in zip(params, _codes_like(values, 2), strict=False)}
         for reduction in chain.reductions:
             deltas = reduction.param_forward(deltas)
         theta = canonInterface.get_parameter_vector(
@@ -225,7 +224,7 @@ class DirectProgram:
         if status not in ("optimal", "optimal_inaccurate"):
             return f"CLARABEL {status}", None
         x = np.append(np.asarray(solution.x, dtype=float), 0.0)
-        re, im = (sign * x[src] for src, sign in zip(self._Y_src, self._Y_sign))
+        re, im = (sign * x[src] for src, sign in zip(self._Y_src, self._Y_sign, strict=False))
         return f"CLARABEL {status}", re + 1j * im
 
 

@@ -359,7 +359,7 @@ def _solve(flat, network, opts, W0s, streams, saved=None):
     # Spread a small batch over every process: chunking does not change any result.
     chunk = min(opts.chunk, math.ceil(n * len(W0s) / processes))
     tasks = []
-    for W0, net_streams in zip(W0s, streams):
+    for W0, net_streams in zip(W0s, streams, strict=True):
         for lo in range(0, n, chunk):
             hi = min(lo + chunk, n)
             task = dict(network=network, opts=opts, H=flat.H[lo:hi],

@@ -200,7 +200,7 @@ class _SCAModel:
 
     def _solve_cvxpy(self, name, opts, values):
         """(status, Y (K, r, r) or None) from problem.solve with solver ``name``."""
-        for p, v in zip(self.params, values):
+        for p, v in zip(self.params, values, strict=False):
             p.value = v
         try:
             with warnings.catch_warnings():

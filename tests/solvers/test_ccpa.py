@@ -162,6 +162,7 @@ def test_direct_data_are_cvxpys_problem_data_bit_for_bit():
     """The conic data the direct path builds equal cvxpy's get_problem_data at new values."""
     cp = pytest.importorskip("cvxpy")
     from cvxpy import settings as s
+
     from angd_np.solvers._ccpa_direct import _pack
 
     model = ccpa_module._SCAModel(cp, 4, 3)
@@ -172,7 +173,7 @@ def test_direct_data_are_cvxpys_problem_data_bit_for_bit():
     B = G @ np.conj(G.T)
     X = np.stack([np.outer(g, np.conj(g)) / 3 for g in G.T])
     values = model._values(G, B, X, 1e3, 30.0, 10.0)
-    for p, v in zip(model.params, values):
+    for p, v in zip(model.params, values, strict=False):
         p.value = v
     data = model.problem.get_problem_data(cp.CLARABEL, solver_opts={})[0]
     q, A, b = program._data(_pack(values))
