@@ -81,6 +81,17 @@ SMALL = dict(eta_w=0.03, eta_phi=1.2e-4)  # the smaller step and learning rate a
 S4 = dict(preset="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)
 
 
+def _controls(iters, pgd_iters, adam_iters):
+    """The controls from ZF: pgd, adam and lbfgs at ANGD's ``iters``, pgd and adam at about
+    ANGD's time (``pgd_iters``, ``adam_iters``), and ZF itself."""
+    return [(f"{m} from ZF, T {t} ({what})", m, dict(init="zf", iters=t))
+            for m, t, what in (("pgd", iters, "equal iterations"),
+                               ("adam", iters, "equal iterations"),
+                               ("pgd", pgd_iters, "about equal time"),
+                               ("adam", adam_iters, "about equal time"),
+                               ("lbfgs", iters, "equal iterations"))] + [("ZF", "zf", {})]
+
+
 def rows_round2(size):
     """(label, method, options) of round 2 (session 5) at M·K = ``size``."""
     rows = [
@@ -99,13 +110,7 @@ def rows_round2(size):
         ("paper ANGD-FCN (T 500)", "angd-fcn", dict(preset="paper")),
         ("paper ANGD-FCN + channel metric", "angd-fcn",
          dict(preset="paper", precondition="channel")),
-        ("pgd from ZF, T 500 (equal iterations)", "pgd", dict(init="zf", iters=500)),
-        ("adam from ZF, T 500 (equal iterations)", "adam", dict(init="zf", iters=500)),
-        ("pgd from ZF, T 10000 (about equal time)", "pgd", dict(init="zf", iters=10000)),
-        ("adam from ZF, T 5000 (about equal time)", "adam", dict(init="zf", iters=5000)),
-        ("lbfgs from ZF, T 500 (equal iterations)", "lbfgs", dict(init="zf", iters=500)),
-        ("ZF", "zf", {}),
-    ]
+    ] + _controls(500, 10000, 5000)
     return rows
 
 
@@ -127,13 +132,7 @@ def rows_round3(size):
         ("tuned, T 900 after the pilot", "angd-fcn", {**NEW, "iters": 900}),
         ("**tuned ANGD-CNN**", "angd-cnn", NEW),
         ("paper ANGD-FCN (T 500)", "angd-fcn", dict(preset="paper")),
-        ("pgd from ZF, T 600 (equal iterations)", "pgd", dict(init="zf", iters=600)),
-        ("adam from ZF, T 600 (equal iterations)", "adam", dict(init="zf", iters=600)),
-        ("pgd from ZF, T 15000 (about equal time)", "pgd", dict(init="zf", iters=15000)),
-        ("adam from ZF, T 8000 (about equal time)", "adam", dict(init="zf", iters=8000)),
-        ("lbfgs from ZF, T 600 (equal iterations)", "lbfgs", dict(init="zf", iters=600)),
-        ("ZF", "zf", {}),
-    ]
+    ] + _controls(600, 15000, 8000)
 
 
 def rows_for(size):
