@@ -60,7 +60,6 @@ Options that change the step (none of them in the paper)
   :math:`\tau` halves; otherwise :math:`\tau \leftarrow \min(1, 1.25\,\tau)`. The network
   is trained on every finite proposal, refused or not (its gradient is that of f(V) at
   :math:`W_t`, exactly as above, with :math:`s_t` including τ); τ is part of the state.
-
 - ``precondition="channel"``: the network sees and moves W in a metric of the channel
   (:func:`channel_metric`): :math:`x_t = \mathrm{vec}(\mathcal S G_t)/\nu_t` and
   :math:`U = W_t + s_t\, \mathcal S\, \Phi_\varphi(x_t)`, where :math:`\mathcal S` maps
