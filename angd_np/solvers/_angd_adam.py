@@ -31,6 +31,23 @@ then :meth:`ScaledAdam.step` does, over the whole flat buffer::
 
 nine passes, against eleven for the textbook rule with its gradient written separately.
 
+Rank-one layers through BLAS (:meth:`ScaledAdam.use_rank1`). A dense layer fed one input
+has the gradient u δᵀ, so its two moment updates are rank-one updates of the moments:
+m̃ += u dᵀ and ṽ += σ² (u∘u) (d∘d)ᵀ, with d = αδ and σ = sqrt(γ)/α. BLAS ``?ger`` does each in
+one pass over the moment, in place (NumPy has no in-place rank-one update: it writes the
+outer product, then adds it), and ``?axpy`` adds A·T to the parameters in one pass. For
+such layers the caller writes only d = αδ (not T), and a step is::
+
+    m̃ += u dᵀ;   ṽ += σ² u² d²ᵀ;   T = sqrt(ṽ);  T += e;  T = m̃ / T;  p += A T
+
+five passes over the parameters instead of ten (the outer product included), 15-20 µs less
+per iteration for ANGD's float32 FCN at the paper's size. The arithmetic is the same up to
+rounding (BLAS may fuse a multiply and an add), so results differ from the NumPy path in
+the last bits of float32/float64, as two BLAS libraries' do; a given path gives the same
+result in any process, thread or chunk. The kernels are scipy's (``scipy.linalg.blas``):
+:func:`blas_kernels` returns them only if scipy imports and they are seen to write into the
+given buffers (f2py silently works on a copy of an array it cannot use as is).
+
 State. ``(m̃, ṽ, t)`` as kept: the representation is a function of t alone (renormalised at
 t = multiples of ``period``), so a run continued from them is bit for bit the run that was
 not interrupted.
@@ -43,7 +60,7 @@ import math
 
 import numpy as np
 
-__all__ = ["ScaledAdam", "renormalisation_period"]
+__all__ = ["ScaledAdam", "renormalisation_period", "blas_kernels"]
 
 
 def renormalisation_period(beta1, beta2, limit=1e6, longest=200):
@@ -53,6 +70,30 @@ def renormalisation_period(beta1, beta2, limit=1e6, longest=200):
         if beta > 0:
             period = min(period, max(1, int(math.log(limit) / -math.log(beta))))
     return period
+
+
+@functools.lru_cache(maxsize=4)
+def blas_kernels(dtype):
+    """scipy's BLAS ``(?ger, ?axpy)`` for ``dtype`` (float32 or float64), or None when
+    scipy is missing or the calls do not update their arguments in place."""
+    try:
+        from scipy.linalg import blas
+    except ImportError:
+        return None
+    dtype = np.dtype(dtype)
+    ger, axpy = blas.get_blas_funcs(("ger", "axpy"), dtype=dtype)
+    # A moment block as the engine passes it: the transpose of a C-ordered slice of a flat
+    # buffer (Fortran-ordered for BLAS), and the flat buffer itself for axpy.
+    flat = np.zeros(7, dtype)
+    block = flat[1:7].reshape(2, 3)
+    x, y = np.arange(1, 4, dtype=dtype), np.arange(1, 3, dtype=dtype)
+    out = ger(1.0, x, y, a=block.T, overwrite_a=1)  # block += y xᵀ
+    z = axpy(np.ones(7, dtype), flat, a=2.0)  # flat += 2
+    expected = np.concatenate([[2.0], (np.outer(y, x) + 2.0).ravel()])
+    if (not np.shares_memory(out, flat) or not np.shares_memory(z, flat)
+            or not np.array_equal(flat, expected.astype(dtype))):
+        return None
+    return ger, axpy
 
 
 @functools.lru_cache(maxsize=4096)
@@ -100,6 +141,49 @@ class ScaledAdam:
         self.m = np.zeros_like(params)
         self.v = np.zeros_like(params)
         self.t = 0
+        self._rank1 = None  # (ger, axpy, layers, squares, dense slices): use_rank1
+        self._factors = []
+
+    def use_rank1(self, layers, squares, kernels):
+        """Update the given dense layers' moments by rank-one BLAS updates (module
+        docstring); the caller then writes only their ``d`` = αδ, not their part of ``T``.
+
+        Parameters
+        ----------
+        layers : sequence of (offset, (rows, cols), u, d, u_sq, d_sq)
+            Each layer's block of the flat buffer (C order, ``rows`` × ``cols`` from
+            ``offset``), its gradient's factors u (rows,), d (cols,) (the layer's part of
+            α·gradient is u dᵀ) and buffers that will hold u∘u and d∘d. The rest of the
+            buffer is still read from ``T``.
+        squares : sequence of (source, target)
+            Arrays squared at each step, ``target = source²``: together they fill every
+            ``u_sq`` and ``d_sq`` (few large calls rather than one per vector).
+        kernels : (ger, axpy)
+            From :func:`blas_kernels`.
+        """
+        ger, axpy = kernels
+        rank1, covered = [], np.zeros(self.params.size, bool)
+        for offset, (rows, cols), u, d, u_sq, d_sq in layers:
+            end = offset + rows * cols
+            mT = self.m[offset:end].reshape(rows, cols).T  # Fortran order for BLAS
+            vT = self.v[offset:end].reshape(rows, cols).T
+            rank1.append((mT, vT, u, d, u_sq, d_sq))
+            covered[offset:end] = True
+        # The rest, as runs of consecutive entries: written into T by the caller.
+        edges = np.flatnonzero(np.diff(np.concatenate([[1], covered, [1]]).astype(np.int8)))
+        dense = [slice(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        self._rank1 = (ger, axpy, rank1, tuple(squares), dense)
+        self._factors = [(offset, (rows, cols), u, d)
+                         for offset, (rows, cols), u, d, _, _ in layers]
+
+    def gradient(self):
+        """α·g as the next :meth:`step` will take it, over the flat buffer (a copy): ``T``,
+        with the rank-one layers' blocks written out from their factors. For tests and for
+        reading; the step itself never forms it."""
+        g = self.T.copy()
+        for offset, (rows, cols), u, d in self._factors:
+            g[offset:offset + rows * cols] = np.outer(u, d).ravel()
+        return g
 
     def load(self, m, v, t):
         """Resume from scaled moments and a step count as :meth:`step` left them."""
@@ -115,22 +199,25 @@ class ScaledAdam:
         self.t += 1
         _, sigma, e, A, renorm = _scalars(*self._key, self.t)
         T, m, v = self.T, self.m, self.v
-        if self.beta1 == 0:
-            np.copyto(m, T)
+        if self._rank1 is not None:
+            self._step_rank1(sigma, e, A)
         else:
-            m += T
-        # In-place operators: ~0.2 µs less per call than np.multiply(..., out=).
-        T *= sigma
-        T *= T  # γ g², never larger than needed on the way
-        if self.beta2 == 0:
-            np.copyto(v, T)
-        else:
-            v += T
-        np.sqrt(v, out=T)
-        T += e
-        np.divide(m, T, out=T)
-        T *= A
-        self.params += T
+            if self.beta1 == 0:
+                np.copyto(m, T)
+            else:
+                m += T
+            # In-place operators: ~0.2 µs less per call than np.multiply(..., out=).
+            T *= sigma
+            T *= T  # γ g², never larger than needed on the way
+            if self.beta2 == 0:
+                np.copyto(v, T)
+            else:
+                v += T
+            np.sqrt(v, out=T)
+            T += e
+            np.divide(m, T, out=T)
+            T *= A
+            self.params += T
         if renorm is not None:  # j back to 0: m̃ = m_t, ṽ = v_t
             m *= renorm[0]
             v *= renorm[1]
@@ -140,3 +227,28 @@ class ScaledAdam:
             # number it is worth nothing next to eps: set it to 0 (every period steps only).
             for moment in (m, v):
                 moment[np.abs(moment) < np.finfo(moment.dtype).tiny] = 0.0
+
+    def _step_rank1(self, sigma, e, A):
+        """The step of :meth:`step` with the rank-one layers through BLAS."""
+        ger, axpy, rank1, squares, dense = self._rank1
+        T, m, v = self.T, self.m, self.v
+        if self.beta1 == 0:  # the moment is the last gradient itself: start it from 0
+            m.fill(0.0)
+        if self.beta2 == 0:
+            v.fill(0.0)
+        for source, target in squares:
+            np.multiply(source, source, out=target)
+        s2 = sigma * sigma
+        for mT, vT, u, d, u_sq, d_sq in rank1:
+            ger(1.0, d, u, a=mT, overwrite_a=1)  # m̃ += u dᵀ  (BLAS: a += alpha x yᵀ)
+            ger(s2, d_sq, u_sq, a=vT, overwrite_a=1)  # ṽ += σ² u² d²ᵀ = γ (u δᵀ)²
+        for part in dense:
+            Tp = T[part]
+            m[part] += Tp
+            Tp *= sigma
+            Tp *= Tp
+            v[part] += Tp
+        np.sqrt(v, out=T)
+        T += e
+        np.divide(m, T, out=T)
+        axpy(T, self.params, a=A)  # p += A T

@@ -85,7 +85,7 @@ import math
 
 import numpy as np
 
-from . import _angd_nets
+from . import _angd_adam, _angd_nets
 from ._angd_adam import ScaledAdam
 
 __all__ = ["Objective", "ChunkRunner", "solve_chunk", "rates", "SIZE_REF", "channel_metric"]
@@ -230,6 +230,13 @@ class ChunkRunner:
         self.params = np.zeros(P, dt)
         self.adam = ScaledAdam(self.params, self.eta_phi, opts.betas)
         self.net = _angd_nets.build(network, M, K, opts, self.params, self.adam.T)
+        kernels = None if opts.adam_kernel == "numpy" else _angd_adam.blas_kernels(dt)
+        if kernels is None and opts.adam_kernel == "blas":
+            raise ImportError("adam_kernel='blas' needs scipy's BLAS (pip install "
+                              "'angd_np[cvx]'); adam_kernel='numpy' runs without it")
+        if kernels is not None:  # the dense layers' moments by rank-one BLAS updates
+            self.adam.use_rank1(*self.net.rank1_layers(), kernels)
+            self.net.write_outer = False
         self.obj = Objective(M, K, N, noise_var, omega)
         self.p_max, self.noise_var = p_max, noise_var
         # precondition="channel": the metric S (K, M, M), set per instance in start()

@@ -25,6 +25,12 @@ Backward passes write α·∂f/∂(every parameter) into the optimiser's workspa
 layout), given ``dy`` = α ∂f/∂y: the scale α of :mod:`._angd_adam` rides on the small
 back-propagated vectors, so every gradient entry is written once. ReLU's derivative is taken
 as 0 at 0, as in ``nn.ReLU``.
+
+Rank-one layers. A dense layer's gradient is the outer product ``[u, 1] ⊗ δ``;
+:meth:`FCN.rank1_layers` (all three layers) and :meth:`CNN.rank1_layers` (the dense one)
+name these factors, and with ``write_outer = False`` the backward pass leaves those blocks of
+``T`` unwritten: the optimiser then updates its moments from the factors directly
+(``ScaledAdam.use_rank1``, BLAS ``?ger``).
 """
 
 from __future__ import annotations
@@ -51,6 +57,11 @@ def _interleave(L):
     """Index i of the planes layout (L real parts, then L imaginary parts) for each entry of
     the interleaved layout (Re, Im of entry 0, then of entry 1, ...)."""
     return np.stack([np.arange(L), L + np.arange(L)], axis=1).ravel()
+
+
+def _offsets(shapes):
+    """Where each of the consecutive blocks of ``shapes`` starts in the flat buffer."""
+    return np.cumsum([0] + [int(np.prod(shape)) for shape in shapes])[:-1].tolist()
 
 
 def _blocks(flat, shapes):
@@ -85,6 +96,8 @@ class FCN:
         shapes = [(d + 1, h), (h + 1, h), (h + 1, d)]
         self.W = _blocks(params, shapes)
         self.T = _blocks(grads, shapes)
+        self.shapes, self.offsets = shapes, _offsets(shapes)
+        self.write_outer = True  # False: the optimiser takes rank1_layers() instead
         self.d, self.hidden = d, h
         self.u0 = _ones_tail(d, dt)
         # Both hidden layers' inputs [z1, 1, z2, 1] in one buffer: one call gives both ReLU
@@ -93,9 +106,12 @@ class FCN:
         self.u1, self.u2 = self._hidden[:h + 1], self._hidden[h + 1:]
         self.x = self.u0[:d]  # the caller writes the scaled gradient here
         self.y = np.empty(d, dt)
-        self.dy = np.empty(d, dt)  # the caller writes α ∂f/∂y here
+        # The back-propagated vectors [δ1, δ2, α ∂f/∂y] in one buffer (one call squares
+        # them for the optimiser's rank-one updates); the caller writes α ∂f/∂y into dy.
+        self._deltas = np.empty(2 * h + d, dt)
+        self._d1, self._d2, self.dy = (self._deltas[:h], self._deltas[h:2 * h],
+                                       self._deltas[2 * h:])
         self._z1, self._z2 = self.u1[:h], self.u2[:h]  # hidden activations, in place
-        self._d1, self._d2 = np.empty(h, dt), np.empty(h, dt)
         self._masks = np.empty(2 * (h + 1), dt)
         self._mask1, self._mask2 = self._masks[:h], self._masks[h + 1:2 * h + 1]
         # Persistent column/row views for the outer products (no view built per call).
@@ -113,6 +129,20 @@ class FCN:
     def zero_last(self):
         self.W[2][...] = 0.0
 
+    def rank1_layers(self):
+        """``(layers, squares)`` for ``ScaledAdam.use_rank1``: every layer, its block's
+        α-gradient being u δᵀ, and the three buffers whose squares hold all u² and δ²."""
+        h = self.hidden
+        sq_u0, sq_hidden, sq_deltas = (np.empty_like(b) for b in
+                                       (self.u0, self._hidden, self._deltas))
+        vectors = [(self.u0, self._d1, sq_u0, sq_deltas[:h]),
+                   (self.u1, self._d2, sq_hidden[:h + 1], sq_deltas[h:2 * h]),
+                   (self.u2, self.dy, sq_hidden[h + 1:], sq_deltas[2 * h:])]
+        layers = [(o, s, *vec) for o, s, vec in
+                  zip(self.offsets, self.shapes, vectors, strict=True)]
+        return layers, [(self.u0, sq_u0), (self._hidden, sq_hidden),
+                        (self._deltas, sq_deltas)]
+
     def forward(self):
         """y = Φ(x) for the x the caller wrote (returns ``self.y``)."""
         np.dot(self.u0, self.W[0], out=self._z1)
@@ -125,13 +155,13 @@ class FCN:
         """Write α ∂f/∂W_e of every layer into ``T`` from ``dy`` = α ∂f/∂y."""
         W, T, cols, rows = self.W, self.T, self._cols, self._rows
         np.greater(self._hidden, 0.0, out=self._masks)  # ReLU'(z) for both hidden layers
-        # Outer products as matrix products of inner size 1: BLAS writes them ~1.5x faster
-        # than a broadcast np.multiply, with the same exact products.
-        np.dot(cols[2], rows[2], out=T[2])
         _back_masked(W[2][:-1], self.dy, self._mask2, self._d2)
-        np.dot(cols[1], rows[1], out=T[1])
         _back_masked(W[1][:-1], self._d2, self._mask1, self._d1)
-        np.dot(cols[0], rows[0], out=T[0])
+        if self.write_outer:
+            # Outer products as matrix products of inner size 1: BLAS writes them ~1.5x
+            # faster than a broadcast np.multiply, with the same exact products.
+            for col, row, block in zip(cols, rows, T, strict=True):
+                np.dot(col, row, out=block)
 
 
 def _back_masked(w, delta, mask, out):
@@ -161,6 +191,8 @@ class CNN:
         shapes = [(2 * k + 1, c), (c * k + 1, c), (L * c + 1, d)]
         self.W = _blocks(params, shapes)
         self.T = _blocks(grads, shapes)
+        self.shapes, self.offsets = shapes, _offsets(shapes)
+        self.write_outer = True  # False: the optimiser takes rank1_layers() instead
         self.L, self.c, self.k, self.d = L, c, k, d
         self.left = left = (k - 1) // 2
         # Zero-padded channel-last inputs of the two convolutions (pads stay zero).
@@ -199,6 +231,13 @@ class CNN:
     def zero_last(self):
         self.W[2][...] = 0.0
 
+    def rank1_layers(self):
+        """``(layers, squares)`` for ``ScaledAdam.use_rank1``: the dense layer only (the
+        convolutions' gradients are sums over positions, not rank one)."""
+        sq_u, sq_d = np.empty_like(self.u3), np.empty_like(self.dy)
+        return ([(self.offsets[2], self.shapes[2], self.u3, self.dy, sq_u, sq_d)],
+                [(self.u3, sq_u), (self.dy, sq_d)])
+
     def forward(self):
         c1, c2 = self._cols1, self._cols2
         np.copyto(c1[:, :-1], self._win1)
@@ -211,7 +250,8 @@ class CNN:
 
     def backward(self):
         W, T, c, k = self.W, self.T, self.c, self.k
-        np.dot(self._col3, self._row3, out=T[2])  # the outer product (see FCN.backward)
+        if self.write_outer:
+            np.dot(self._col3, self._row3, out=T[2])  # the outer product (FCN.backward)
         d2 = self._d2.reshape(-1)
         _back_relu(W[2][:-1], self.dy, self.u3[:-1], d2, self._mask2.reshape(-1))
         np.dot(self._cols2.T, self._d2, out=T[1])

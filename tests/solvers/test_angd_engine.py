@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import angd_np as an
 from angd_np import Problem, Scenario, csbf_and_grad, nn, power, ula_steering
-from angd_np.solvers._angd_adam import ScaledAdam, renormalisation_period
+from angd_np.solvers._angd_adam import ScaledAdam, blas_kernels, renormalisation_period
 from angd_np.solvers._angd_engine import ChunkRunner, Objective, channel_metric
 from angd_np.solvers._angd_nets import CNN, FCN, n_params
 from angd_np.solvers.angd import PRESETS, ANGDOptions
@@ -64,7 +64,7 @@ def _gradient(runner, W, G):
     """∇_φ f(W_{t+1}) by the engine's backward pass (α = 1)."""
     f, s, c, pw = _propose(runner, W, G)
     runner.backprop(runner.bufs[1], runner.views[1], s, c, pw, 1.0)
-    return f, s, c, runner.adam.T.astype(np.float64)
+    return f, s, c, runner.adam.gradient().astype(np.float64)
 
 
 @pytest.mark.parametrize("network", ["fcn", "cnn"])
@@ -73,13 +73,21 @@ def _gradient(runner, W, G):
     (3.0, "raw", False, "none"), ("w", "rms", False, "none"), ("w", "rms", True, "none"),
     ("w", "rms", False, "channel"), (3.0, "raw", True, "channel")])
 @pytest.mark.parametrize("net_dtype", ["float64", "float32"])
+@pytest.mark.parametrize("adam_kernel", ["numpy", "blas"])
 def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, active,
                                                               output_scale, input_scale,
-                                                              gated, precondition, net_dtype):
+                                                              gated, precondition, net_dtype,
+                                                              adam_kernel):
+    if adam_kernel == "blas":
+        pytest.importorskip("scipy")
     problem = _unit_problem(rng, 1, 3, 2)
     eta_w = 50.0 if active else 1e-3  # a step that leaves the ball, or a tiny one
     runner = _runner(problem, network, net_dtype, eta_w=eta_w, output_scale=output_scale,
-                     input_scale=input_scale, gated=gated, precondition=precondition)
+                     input_scale=input_scale, gated=gated, precondition=precondition,
+                     adam_kernel=adam_kernel)
+    # the blas kernel leaves the rank-one layers' blocks of T unwritten (their factors
+    # are the gradient), the numpy one writes them all
+    assert runner.net.write_outer == (adam_kernel == "numpy")
     if precondition == "channel":  # the metric is not the identity on this instance
         assert not np.allclose(runner.S, np.eye(3))
     # Non-zero output layer and hidden units away from their ReLU kinks.
@@ -238,6 +246,65 @@ def test_scaled_moment_adam_takes_the_textbook_steps_across_renormalisations(rng
         np.testing.assert_allclose(p, want, rtol=rtol, atol=rtol * 1e-2 * t,
                                    err_msg=f"step {t}")
     assert opt.t == steps
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.99), (0.9, 0.0)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rank_one_blas_adam_takes_the_textbook_steps_across_renormalisations(rng, betas,
+                                                                            dtype):
+    """Two rank-one layers through BLAS ?ger around a part written into T, step by step."""
+    kernels = blas_kernels(dtype)
+    if kernels is None:
+        pytest.skip("scipy's BLAS is not available")
+    period, steps = 7, 70
+    shapes, offsets, dense = [(4, 3), (5, 2)], [5, 17], [slice(0, 5), slice(27, 30)]
+    p0 = rng.standard_normal(30)
+    p = p0.astype(dtype)
+    opt = ScaledAdam(p, 1e-2, betas, 1e-8, period=period)
+    us = [np.zeros(r, dtype) for r, _ in shapes]
+    ds = [np.zeros(c, dtype) for _, c in shapes]
+    squares = [(v, np.empty_like(v)) for v in us + ds]
+    sq = dict((id(v), w) for v, w in squares)
+    opt.use_rank1([(o, sh, u, d, sq[id(u)], sq[id(d)]) for o, sh, u, d in
+                   zip(offsets, shapes, us, ds, strict=True)], squares, kernels)
+    grads = []
+    for _ in range(steps):
+        scale = 10.0 ** rng.uniform(-2, 2)
+        factors = [(scale * rng.standard_normal(r), rng.standard_normal(c)) for r, c in shapes]
+        g = scale * rng.standard_normal(30)
+        for o, (u, d) in zip(offsets, factors, strict=True):
+            g[o:o + u.size * d.size] = np.outer(u, d).ravel()
+        grads.append((g, factors))
+    expected = textbook_adam(p0, [g for g, _ in grads], 1e-2, betas, 1e-8, maximize=True)
+    rtol = 1e-11 if dtype == np.float64 else 2e-5
+    for t, ((g, factors), want) in enumerate(zip(grads, expected, strict=True), start=1):
+        alpha = opt.alpha
+        for part in dense:
+            opt.T[part] = alpha * g[part]
+        for u, d, (fu, fd) in zip(us, ds, factors, strict=True):
+            u[...], d[...] = fu, alpha * fd  # the caller folds α into d
+        np.testing.assert_allclose(opt.gradient(), alpha * g, rtol=1e-6)
+        opt.step()
+        np.testing.assert_allclose(p, want, rtol=rtol, atol=rtol * 1e-2 * t,
+                                   err_msg=f"step {t}")
+
+
+@pytest.mark.parametrize("network", ["fcn", "cnn"])
+@pytest.mark.parametrize("net_dtype,rtol", [("float64", 1e-9), ("float32", 1e-3)])
+def test_blas_and_numpy_adam_kernels_solve_alike(network, net_dtype, rtol):
+    pytest.importorskip("scipy")
+    problem = Scenario.preset("balanced").draw(3, rng=5)
+    runs = {k: an.solve(problem, f"angd-{network}", rng=2, preset="tuned", iters=30,
+                        pilot=5, net_dtype=net_dtype, adam_kernel=k, threads=1)
+            for k in ("numpy", "blas", "auto")}
+    np.testing.assert_allclose(runs["blas"].history, runs["numpy"].history, rtol=rtol)
+    np.testing.assert_allclose(runs["blas"].state["net_params"],
+                               runs["numpy"].state["net_params"], rtol=rtol ** 0.5,
+                               atol=rtol ** 0.5 * 1e-2)
+    # with scipy installed, auto is blas, bit for bit
+    np.testing.assert_array_equal(runs["auto"].W, runs["blas"].W)
+    with pytest.raises(ValueError, match="adam_kernel"):
+        an.solve(problem, f"angd-{network}", iters=2, adam_kernel="fortran")
 
 
 def test_the_default_renormalisation_period_keeps_the_scale_factors_small():
