@@ -1,7 +1,7 @@
 """ANGD-FCN written in JAX, as a speed peer of the NumPy engine (never a dependency).
 
     pip install jax jaxlib          # by hand, CPU; this script only
-    python scripts/jax_peer.py [--batch 1000] [--repeats 3] [--check 8]
+    python scripts/jax_peer.py [--batch 1000] [--repeats 3] [--check 8] [--kernels blas,numpy]
 
 The same algorithm as ``angd_np.solvers.angd`` with the paper preset (raw gradient input,
 raw output, η_W = 1, η_φ = 1e-4, Adam's (0.9, 0.999), ε = 1e-8, T = 500, hidden 128, the
@@ -145,6 +145,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--check", type=int, default=8)
     parser.add_argument("--dtypes", default="float64,float32")
+    parser.add_argument("--kernels", default="auto",
+                        help="the package's adam_kernel values to time, comma-separated "
+                             "(auto, blas, numpy); JAX is timed once per dtype")
     args = parser.parse_args()
     try:
         import jax
@@ -162,6 +165,7 @@ def main():
     big = scenario.draw(args.batch, rng=2)
     M, K, N = 16, 2, one_problem.n_targets
     dtypes = args.dtypes.split(",")
+    kernels = args.kernels.split(",")
     peers, rows = {}, {}
     for dt in dtypes:
         one, batch = build(M, K, N, net_dtype=dt, **SIZE)
@@ -171,11 +175,15 @@ def main():
         H = jnp.asarray(check_problem.H)
         best_f = np.asarray(batch(H, jnp.asarray(check_problem.A), check_problem.noise_var,
                                   check_problem.p_max, check_problem.omega, W0, params)[0])
-        ref = an.solve(check_problem, "angd-fcn", rng=5, net_dtype=dt, threads=1).csbf
-        rel = np.abs(best_f - ref) / np.abs(ref)
-        print(f"{dt}: best f, JAX vs NumPy on {args.check} instances: median relative "
-              f"difference {np.median(rel):.1e}, worst {rel.max():.1e}")
-        rows[dt] = {"np_one": [], "jax_one": [], "np_batch": [], "jax_batch": []}
+        for kern in kernels:
+            ref = an.solve(check_problem, "angd-fcn", rng=5, net_dtype=dt, threads=1,
+                           adam_kernel=kern).csbf
+            rel = np.abs(best_f - ref) / np.abs(ref)
+            print(f"{dt}, adam_kernel={kern}: best f, JAX vs NumPy on {args.check} instances:"
+                  f" median relative difference {np.median(rel):.1e}, worst {rel.max():.1e}")
+        rows[dt] = {"jax_one": [], "jax_batch": []}
+        for kern in kernels:
+            rows[dt][f"np_one {kern}"], rows[dt][f"np_batch {kern}"] = [], []
 
     W0_1, params_1 = inputs(one_problem, 1)
     one_args = (jnp.asarray(one_problem.H[0]), jnp.asarray(one_problem.A),
@@ -187,7 +195,9 @@ def main():
                    for i in range(0, args.batch, sizes[dt])] for dt in dtypes}
     for dt in dtypes:  # warm-up of both single-instance paths and of the batch shapes
         peers[dt][0](*one_args)[0].block_until_ready()
-        an.solve(one_problem, "angd-fcn", rng=1, net_dtype=dt, threads=1)
+        for kern in kernels:
+            an.solve(one_problem, "angd-fcn", rng=1, net_dtype=dt, threads=1,
+                     adam_kernel=kern)
         for g in {(s.stop - s.start) for s in groups[dt]}:
             peers[dt][1](jnp.asarray(big.H[:g]), jnp.asarray(big.A), big.noise_var,
                          big.p_max, big.omega, W0_b[:g],
@@ -203,25 +213,31 @@ def main():
     for r in range(args.repeats):
         for dt in dtypes:
             for _ in range(3):
-                rows[dt]["np_one"].append(_timed(lambda: an.solve(
-                    one_problem, "angd-fcn", rng=1, net_dtype=dt, threads=1)))
+                for kern in kernels:
+                    rows[dt][f"np_one {kern}"].append(_timed(lambda: an.solve(
+                        one_problem, "angd-fcn", rng=1, net_dtype=dt, threads=1,
+                        adam_kernel=kern)))
                 rows[dt]["jax_one"].append(_timed(
                     lambda: peers[dt][0](*one_args)[0].block_until_ready()))
         for dt in dtypes:
-            rows[dt]["np_batch"].append(_timed(lambda: an.solve(
-                big, "angd-fcn", rng=3, net_dtype=dt, return_state=False)))
+            for kern in kernels:
+                rows[dt][f"np_batch {kern}"].append(_timed(lambda: an.solve(
+                    big, "angd-fcn", rng=3, net_dtype=dt, return_state=False,
+                    adam_kernel=kern)))
             rows[dt]["jax_batch"].append(_timed(lambda: jax_batch(dt)))
         print(f"repeat {r + 1}/{args.repeats} done; load {os.getloadavg()}", flush=True)
 
-    print(f"\n| nets | one instance NumPy (ms) | JAX (ms) | NumPy speed / JAX | "
+    print(f"\n| nets | adam_kernel | one instance NumPy (ms) | JAX (ms) | NumPy speed / JAX | "
           f"{args.batch} batched NumPy (inst/s) | JAX (inst/s, group) | NumPy / JAX |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for dt in dtypes:
         med = {k: statistics.median(v) for k, v in rows[dt].items()}
-        print(f"| {dt} | {1e3 * med['np_one']:.1f} | {1e3 * med['jax_one']:.1f} | "
-              f"{med['jax_one'] / med['np_one']:.2f}x | {args.batch / med['np_batch']:.1f} | "
-              f"{args.batch / med['jax_batch']:.1f} ({sizes[dt]}) | "
-              f"{med['jax_batch'] / med['np_batch']:.2f}x |")
+        for kern in kernels:
+            one, bat = med[f"np_one {kern}"], med[f"np_batch {kern}"]
+            print(f"| {dt} | {kern} | {1e3 * one:.1f} | {1e3 * med['jax_one']:.1f} | "
+                  f"{med['jax_one'] / one:.2f}x | {args.batch / bat:.1f} | "
+                  f"{args.batch / med['jax_batch']:.1f} ({sizes[dt]}) | "
+                  f"{med['jax_batch'] / bat:.2f}x |")
     print(f"\n# {cores} cores; load at the end {os.getloadavg()}")
     return 0
 
