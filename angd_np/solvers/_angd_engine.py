@@ -235,7 +235,8 @@ class ChunkRunner:
             raise ImportError("adam_kernel='blas' needs scipy's BLAS (pip install "
                               "'angd_np[cvx]'); adam_kernel='numpy' runs without it")
         if kernels is not None:  # the dense layers' moments by rank-one BLAS updates
-            self.adam.use_rank1(*self.net.rank1_layers(), kernels)
+            self.adam.use_rank1(*self.net.rank1_layers(), kernels,
+                                split=_angd_adam.blas_may_thread())
             self.net.write_outer = False
         self.obj = Objective(M, K, N, noise_var, omega)
         self.p_max, self.noise_var = p_max, noise_var

@@ -307,6 +307,47 @@ def test_blas_and_numpy_adam_kernels_solve_alike(network, net_dtype, rtol):
         an.solve(problem, f"angd-{network}", iters=2, adam_kernel="fortran")
 
 
+@pytest.mark.parametrize("network", ["fcn", "cnn"])
+def test_blas_calls_cut_into_one_thread_pieces_give_the_same_bits(monkeypatch, network):
+    """In a process whose BLAS may thread, ?ger and ?axpy are cut into pieces below
+    OpenBLAS's threading thresholds; the pieces touch disjoint entries: same result."""
+    pytest.importorskip("scipy")
+    from angd_np.solvers import _angd_adam
+
+    problem = Scenario.preset("paper", n_tx=12).draw(2, rng=4)
+    runs = {}
+    for split in (False, True):
+        monkeypatch.setattr(_angd_adam, "blas_may_thread", lambda split=split: split)
+        arch = {"hidden": 160} if network == "fcn" else {"channels": 16}
+        runs[split] = an.solve(problem, f"angd-{network}", rng=3, iters=25, **arch,
+                               net_dtype="float32", adam_kernel="blas", threads=1)
+    np.testing.assert_array_equal(runs[True].W, runs[False].W)
+    np.testing.assert_array_equal(runs[True].state["adam_v"], runs[False].state["adam_v"])
+    # the pieces: every ?ger call within the threshold, together covering each layer
+    runner = ChunkRunner(network, 12, 2, problem.n_targets, ANGDOptions(
+        hidden=160, net_dtype="float32", adam_kernel="blas"), problem.noise_var,
+        problem.p_max, problem.omega)
+    _, _, rank1, _, _, steps = runner.adam._rank1
+    assert all(mT.size <= _angd_adam.GER_PIECE for mT, *_ in rank1)
+    assert all(T.size <= _angd_adam.AXPY_PIECE for T, _ in steps)
+    assert sum(mT.size for mT, *_ in rank1) == sum(
+        r * c for _, (r, c), *_ in runner.adam._factors)
+    assert sum(T.size for T, _ in steps) == runner.params.size
+
+
+def test_blas_may_thread_reads_the_thread_variables(monkeypatch):
+    from angd_np.solvers._angd_adam import blas_may_thread
+
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert blas_may_thread()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert not blas_may_thread()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # read first by OpenBLAS
+    assert blas_may_thread()
+
+
 def test_the_default_renormalisation_period_keeps_the_scale_factors_small():
     assert renormalisation_period(0.9, 0.999) == 131  # 0.9^-131 <= 1e6 < 0.9^-132
     assert 0.9 ** -renormalisation_period(0.9, 0.999) <= 1e6
