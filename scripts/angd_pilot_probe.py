@@ -11,11 +11,15 @@ on trials 5000.. of seed 0 (never used by the quality study), and prints each va
 to the better of the reference and CCPA. Results: ``angd_pilot_probe_results.md``.
 A probe, not a tuning: the paper scenario is not covered, so no preset is changed by it.
 """
-import copy, sys, time, numpy as np
+import sys
+import time
+
+import numpy as np
+
 import angd_np as an
-from angd_np.system import Scenario, trial_generator
-from angd_np.solvers.linear import zf_precoder, sensing_beam
 from angd_np.objective import scale_to_power
+from angd_np.solvers.linear import sensing_beam, zf_precoder
+from angd_np.system import Scenario, trial_generator
 
 KEYS = ("W", "best_W", "best_f", "ref_f", "since", "active", "failed", "net_params",
         "adam_m", "adam_v", "adam_t", "step_scale")
@@ -58,5 +62,6 @@ if __name__ == "__main__":
         for name, (f, pick) in out.items():
             gap = (best - f) / np.abs(best)
             extra = "" if pick is None else f" picks {np.bincount(pick, minlength=3).tolist()}"
-            print(f"  {name:26s} gap mean {100*gap.mean():.3f}%  median {100*np.median(gap):.3f}%  >1%: {(gap>0.01).sum()}{extra}")
+            print(f"  {name:26s} gap mean {100 * gap.mean():.3f}%  median "
+                  f"{100 * np.median(gap):.3f}%  >1%: {(gap > 0.01).sum()}{extra}")
         print(f"  manual == package: {np.array_equal(out['manual ZF|beam'][0], pkg)}", flush=True)
