@@ -66,12 +66,8 @@ def _offsets(shapes):
 
 def _blocks(flat, shapes):
     """Consecutive reshaped views of ``flat``."""
-    out, offset = [], 0
-    for shape in shapes:
-        size = int(np.prod(shape))
-        out.append(flat[offset:offset + size].reshape(shape))
-        offset += size
-    return out
+    return [flat[offset:offset + int(np.prod(shape))].reshape(shape)
+            for offset, shape in zip(_offsets(shapes), shapes, strict=True)]
 
 
 def _ones_tail(n, dtype):

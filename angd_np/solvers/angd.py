@@ -177,7 +177,7 @@ class ANGDOptions(IterativeOptions):
         way round; 50 iterations tell them apart (README).
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
-        rank-one BLAS updates in place (scipy's ``?ger``; 15-20 µs less per iteration),
+        rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
         "numpy" with NumPy alone; "auto" (default) "blas" when scipy is installed. The
         two agree up to rounding in the last bits (as two BLAS libraries do).
     net_dtype : {"float64", "float32"}
