@@ -5,14 +5,22 @@ per core, each with BLAS on one thread: the matrices are small, and N processes 
 thread beat N processes of N threads fighting over N cores. BLAS libraries read their thread
 count once, when the worker process imports NumPy, so the variables must be set while the
 pool starts its workers (:func:`one_blas_thread_env`).
+
+In the calling process itself (a solve that runs here, on one or several threads),
+:func:`one_blas_thread` holds the BLAS libraries already loaded to one thread for the
+duration, through threadpoolctl when it is installed (it comes with the ``cvx`` extra). Why it
+matters even for one solve on an idle machine: OpenBLAS threads a gemv above 9,216 entries and
+a rank-one update above 8,192, and waking its threads costs more than it saves at ANGD's
+sizes (one float32 paper-preset solve: 47 ms with BLAS free, 42 ms held to one thread).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
-__all__ = ["BLAS_ENV", "one_blas_thread_env"]
+__all__ = ["BLAS_ENV", "one_blas_thread_env", "one_blas_thread", "blas_held"]
 
 #: The environment variables through which BLAS/OpenMP libraries take their thread count.
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -32,3 +40,49 @@ def one_blas_thread_env():
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+_held = 0  # > 0 while one_blas_thread() holds this process's BLAS to one thread
+_controller = [None, None]  # (threadpoolctl controller, the BLAS modules it was built after)
+
+
+def _blas_controller():
+    """A threadpoolctl controller that knows every BLAS loaded now, or None without it.
+
+    A controller lists the libraries loaded when it is built, so it is rebuilt once scipy's
+    BLAS (a second OpenBLAS) has been imported since; building one costs ~0.6 ms.
+    """
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    key = "scipy.linalg.blas" in sys.modules
+    if _controller[0] is None or _controller[1] != key:
+        _controller[:] = [threadpoolctl.ThreadpoolController(), key]
+    return _controller[0]
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Hold the BLAS libraries loaded in this process to one thread while the block runs.
+
+    Yields True when they are held (threadpoolctl installed), False otherwise (a no-op).
+    Load the libraries first (import scipy's BLAS before entering, if it will be used): a
+    library loaded inside the block is not held. While held, :func:`blas_held` is True.
+    """
+    global _held
+    controller = _blas_controller()
+    if controller is None:
+        yield False
+        return
+    with controller.limit(limits=1):  # BLAS and OpenMP alike
+        _held += 1
+        try:
+            yield True
+        finally:
+            _held -= 1
+
+
+def blas_held() -> bool:
+    """True inside :func:`one_blas_thread` (when it could hold BLAS to one thread)."""
+    return _held > 0

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, solvers
-from .._parallel import one_blas_thread_env
+from .._parallel import one_blas_thread, one_blas_thread_env
 from ..system import Scenario, trial_generator
 from .configs import RunConfig
 from .curves import CURVES, PATTERN_GRID_DEG
@@ -110,27 +110,9 @@ def _cost(solver_spec, options, frames) -> float:
     return cost * (1 if frames is None else frames["n_frames"])
 
 
-_THREADPOOL_CONTROLLER = None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Limit BLAS/OpenMP to one thread (threadpoolctl if installed, else a no-op)."""
-    global _THREADPOOL_CONTROLLER
-    try:
-        import threadpoolctl
-    except ImportError:
-        yield
-        return
-    if _THREADPOOL_CONTROLLER is None:
-        _THREADPOOL_CONTROLLER = threadpoolctl.ThreadpoolController()
-    with _THREADPOOL_CONTROLLER.limit(limits=1):
-        yield
-
-
 def run_chunk(task: dict) -> dict:
     """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight"}``."""
-    with _one_blas_thread():
+    with one_blas_thread():
         scenario = Scenario(**task["scenario"])
         trials = np.arange(task["start"], task["stop"])
         problem = None if task.get("frames") else scenario.draw_trials(task["seed"], trials)

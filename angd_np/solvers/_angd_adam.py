@@ -63,6 +63,8 @@ import os
 
 import numpy as np
 
+from .. import _parallel
+
 __all__ = ["ScaledAdam", "renormalisation_period", "blas_kernels", "blas_may_thread"]
 
 
@@ -87,9 +89,10 @@ def _bounds(n, pieces):
 
 
 def blas_may_thread():
-    """False when the BLAS thread variables say one thread (as in the package's worker
-    processes, ``_parallel.one_blas_thread_env``) or there is one core."""
-    if (os.cpu_count() or 1) == 1:
+    """False when BLAS runs on one thread here: held so by ``_parallel.one_blas_thread``,
+    told so by the thread variables (as in the package's worker processes,
+    ``_parallel.one_blas_thread_env``), or one core."""
+    if (os.cpu_count() or 1) == 1 or _parallel.blas_held():
         return False
     for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(name)

@@ -70,13 +70,6 @@ def _blocks(flat, shapes):
             for offset, shape in zip(_offsets(shapes), shapes, strict=True)]
 
 
-def _ones_tail(n, dtype):
-    """A buffer of n + 1 entries whose last entry is the constant 1 of the bias row."""
-    u = np.zeros(n + 1, dtype)
-    u[n] = 1.0
-    return u
-
-
 class FCN:
     """x (d) -> Dense(h) -> ReLU -> Dense(h) -> ReLU -> Dense(d) -> y, over flat buffers.
 
@@ -95,16 +88,18 @@ class FCN:
         self.shapes, self.offsets = shapes, _offsets(shapes)
         self.write_outer = True  # False: the optimiser takes rank1_layers() instead
         self.d, self.hidden = d, h
-        self.u0 = _ones_tail(d, dt)
-        # Both hidden layers' inputs [z1, 1, z2, 1] in one buffer: one call gives both ReLU
+        # Every vector of an outer product in one buffer, [x, 1 | z1, 1, z2, 1 | δ1, δ2,
+        # α ∂f/∂y]: one call squares them all for the optimiser's rank-one updates.
+        self._vectors = np.ones((d + 1) + 2 * (h + 1) + (2 * h + d), dt)
+        self.u0 = self._vectors[:d + 1]
+        # Both hidden layers' inputs [z1, 1, z2, 1] side by side: one call gives both ReLU
         # masks in the backward pass.
-        self._hidden = np.ones(2 * (h + 1), dt)
+        self._hidden = self._vectors[d + 1:d + 1 + 2 * (h + 1)]
         self.u1, self.u2 = self._hidden[:h + 1], self._hidden[h + 1:]
         self.x = self.u0[:d]  # the caller writes the scaled gradient here
         self.y = np.empty(d, dt)
-        # The back-propagated vectors [δ1, δ2, α ∂f/∂y] in one buffer (one call squares
-        # them for the optimiser's rank-one updates); the caller writes α ∂f/∂y into dy.
-        self._deltas = np.empty(2 * h + d, dt)
+        # The back-propagated vectors; the caller writes α ∂f/∂y into dy.
+        self._deltas = self._vectors[d + 1 + 2 * (h + 1):]
         self._d1, self._d2, self.dy = (self._deltas[:h], self._deltas[h:2 * h],
                                        self._deltas[2 * h:])
         self._z1, self._z2 = self.u1[:h], self.u2[:h]  # hidden activations, in place
@@ -127,17 +122,18 @@ class FCN:
 
     def rank1_layers(self):
         """``(layers, squares)`` for ``ScaledAdam.use_rank1``: every layer, its block's
-        α-gradient being u δᵀ, and the three buffers whose squares hold all u² and δ²."""
-        h = self.hidden
-        sq_u0, sq_hidden, sq_deltas = (np.empty_like(b) for b in
-                                       (self.u0, self._hidden, self._deltas))
+        α-gradient being u δᵀ, and the one buffer whose square holds all u² and δ²."""
+        h, d = self.hidden, self.d
+        squared = np.empty_like(self._vectors)
+        sq_u0 = squared[:d + 1]
+        sq_hidden = squared[d + 1:d + 1 + 2 * (h + 1)]
+        sq_deltas = squared[d + 1 + 2 * (h + 1):]
         vectors = [(self.u0, self._d1, sq_u0, sq_deltas[:h]),
                    (self.u1, self._d2, sq_hidden[:h + 1], sq_deltas[h:2 * h]),
                    (self.u2, self.dy, sq_hidden[h + 1:], sq_deltas[2 * h:])]
         layers = [(o, s, *vec) for o, s, vec in
                   zip(self.offsets, self.shapes, vectors, strict=True)]
-        return layers, [(self.u0, sq_u0), (self._hidden, sq_hidden),
-                        (self._deltas, sq_deltas)]
+        return layers, [(self._vectors, squared)]
 
     def forward(self):
         """y = Φ(x) for the x the caller wrote (returns ``self.y``)."""
@@ -200,10 +196,14 @@ class CNN:
         self._cols2 = np.ones((L, c * k + 1), dt)
         self._win1 = _windows(self._xp, L, k)
         self._win2 = _windows(self._hp, L, k)
-        self.u3 = _ones_tail(L * c, dt)  # the dense layer's input [flat z2, 1]
+        # The dense layer's input [flat z2, 1] and its error α ∂f/∂y in one buffer: one
+        # call squares both for the optimiser's rank-one update.
+        self._vectors = np.zeros(L * c + 1 + d, dt)
+        self.u3 = self._vectors[:L * c + 1]
+        self.u3[-1] = 1.0
         self._z2 = self.u3[:-1].reshape(L, c)
         self.y = np.empty(d, dt)
-        self.dy = np.empty(d, dt)
+        self.dy = self._vectors[L * c + 1:]
         self._d2 = np.empty((L, c), dt)
         self._dcols = np.empty((L, c * k), dt)
         self._d1p = np.zeros((L + k - 1, c), dt)
@@ -230,9 +230,10 @@ class CNN:
     def rank1_layers(self):
         """``(layers, squares)`` for ``ScaledAdam.use_rank1``: the dense layer only (the
         convolutions' gradients are sums over positions, not rank one)."""
-        sq_u, sq_d = np.empty_like(self.u3), np.empty_like(self.dy)
-        return ([(self.offsets[2], self.shapes[2], self.u3, self.dy, sq_u, sq_d)],
-                [(self.u3, sq_u), (self.dy, sq_d)])
+        squared = np.empty_like(self._vectors)
+        n = self.u3.size
+        return ([(self.offsets[2], self.shapes[2], self.u3, self.dy, squared[:n],
+                  squared[n:])], [(self._vectors, squared)])
 
     def forward(self):
         c1, c2 = self._cols1, self._cols2

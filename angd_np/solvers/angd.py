@@ -80,8 +80,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._parallel import one_blas_thread_env
+from .._parallel import one_blas_thread, one_blas_thread_env
 from .._validate import check_int
+from . import _angd_adam
 from ._angd_engine import solve_chunk
 from ._angd_nets import n_params
 from .iterative import (
@@ -337,11 +338,19 @@ def _run_tasks(tasks, processes, threads):
                 "ANGD's worker processes died (a spawned process imports the calling script "
                 "again: is its code under `if __name__ == '__main__':`? Code piped on stdin "
                 "cannot be spawned). Pass workers=1 to solve in this process.") from exc
-    elif threads > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            yield from pool.map(solve_chunk, tasks)
     else:
-        yield from map(solve_chunk, tasks)
+        # Here, on this process's threads: BLAS held to one thread (threads would only
+        # oversubscribe, and at these sizes OpenBLAS's own cost more than they save). The
+        # optimiser's BLAS is loaded first, so that it is held too.
+        opts = tasks[0]["opts"] if tasks else None
+        if opts is not None and opts.adam_kernel != "numpy":
+            _angd_adam.blas_kernels(np.dtype(opts.net_dtype))
+        with one_blas_thread():
+            if threads > 1:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    yield from pool.map(solve_chunk, tasks)
+            else:
+                yield from map(solve_chunk, tasks)
 
 
 def _join(parts, n):

@@ -408,3 +408,63 @@ def test_scaled_adam_flushes_moments_that_decay_below_the_normal_range():
         for moment in (opt.m, opt.v):
             assert not np.any((np.abs(moment) < tiny) & (moment != 0)), t
     assert opt.m[0] == 0.0 and opt.m[1] != 0.0  # the dead one was flushed, the live one kept
+
+
+def test_one_blas_thread_holds_every_loaded_blas_to_one_thread(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    pytest.importorskip("scipy.linalg.blas")
+    from angd_np import _parallel
+    from angd_np.solvers._angd_adam import blas_may_thread
+
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+              if lib["user_api"] == "blas"]
+    assert before, "no BLAS seen by threadpoolctl"
+    assert not _parallel.blas_held() and blas_may_thread()
+    with _parallel.one_blas_thread() as held:
+        assert held and _parallel.blas_held()
+        assert not blas_may_thread()  # so the engine does not cut its BLAS calls
+        with _parallel.one_blas_thread():  # nested: still held, and released in order
+            assert _parallel.blas_held()
+        assert _parallel.blas_held()
+        inside = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                  if lib["user_api"] == "blas"]
+        assert inside == [1] * len(before)  # NumPy's OpenBLAS and scipy's alike
+    assert not _parallel.blas_held()
+    after = [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+             if lib["user_api"] == "blas"]
+    assert after == before
+
+
+def test_one_blas_thread_without_threadpoolctl_is_a_no_op(monkeypatch):
+    import sys
+
+    from angd_np import _parallel
+
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import raises ImportError
+    monkeypatch.setattr(_parallel, "_controller", [None, None])
+    with _parallel.one_blas_thread() as held:
+        assert not held and not _parallel.blas_held()
+
+
+def test_solve_here_runs_with_blas_held(monkeypatch):
+    """An in-process batch builds its optimiser unsplit, BLAS held to one thread."""
+    pytest.importorskip("threadpoolctl")
+    from angd_np.solvers import _angd_engine
+
+    seen = []
+    real = _angd_engine.ChunkRunner.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        seen.append(self.adam._rank1[4:])  # (dense slices, axpy pieces)
+
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(_angd_engine.ChunkRunner, "__init__", spy)
+    prob = an.Scenario.preset("paper").draw(1, rng=0)
+    an.solve(prob, "angd-fcn", rng=1, iters=3, threads=1, adam_kernel="blas")
+    assert len(seen) == 1 and len(seen[0][1]) == 1  # one axpy over the whole buffer
