@@ -22,8 +22,8 @@ against the engine's one instance (``an.solve(..., threads=1)``) in the same run
     lock-step B = 8         36.1 ms
     lock-step B = 16        36.7 ms
 
-At best 1.11x (an earlier run: 42.5 against 36.3 ms, 1.17x): not enough to repay an engine with per-instance masks for early stopping,
-step refusal and the pilot. Why so little: the Adam passes cost per parameter whatever B is
+At best 1.11x: not enough to repay an engine with per-instance masks for early stopping, step
+refusal and the pilot. Why so little: the Adam passes cost per parameter whatever B is
 (sqrt 7.6, division 6.8 µs per instance at B = 8), and ``axpy`` doubles to 6.7 µs per
 instance once B networks no longer fit in L2.
 """
