@@ -1,4 +1,4 @@
-r"""ANGD's hot loop: one instance at a time, about fifty NumPy calls per iteration.
+r"""ANGD's hot loop: one instance at a time, about 35 NumPy and BLAS calls per iteration.
 
 One iteration (eq. 9 with the step of Algorithm 1 line 4, the projection of eq. 11, eq. 10)
 for an instance with its own network :math:`\Phi_\varphi`:
