@@ -11,7 +11,8 @@ In the calling process itself (a solve that runs here, on one or several threads
 duration, through threadpoolctl when it is installed (it comes with the ``cvx`` extra). Why it
 matters even for one solve on an idle machine: OpenBLAS threads a gemv above 9,216 entries and
 a rank-one update above 8,192, and waking its threads costs more than it saves at ANGD's
-sizes (one float32 paper-preset solve: 47 ms with BLAS free, 42 ms held to one thread).
+sizes (one float32 paper-preset solve: 43.4-45.6 ms with BLAS free, 40.4-40.9 ms held to
+one thread, ``scripts/angd_blas_threads.py``).
 """
 
 from __future__ import annotations
