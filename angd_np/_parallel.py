@@ -9,10 +9,11 @@ pool starts its workers (:func:`one_blas_thread_env`).
 In the calling process itself (a solve that runs here, on one or several threads),
 :func:`one_blas_thread` holds the BLAS libraries already loaded to one thread for the
 duration, through threadpoolctl when it is installed (it comes with the ``cvx`` extra). Why it
-matters even for one solve on an idle machine: OpenBLAS threads a gemv above 9,216 entries and
-a rank-one update above 8,192, and waking its threads costs more than it saves at ANGD's
-sizes (one float32 paper-preset solve: 43.4-45.6 ms with BLAS free, 40.4-40.9 ms held to
-one thread, ``scripts/angd_blas_threads.py``).
+matters even for one solve on an idle machine: OpenBLAS threads a gemv above 9,216 entries
+(its ``interface/gemv.c``: 2304 × GEMM_MULTITHREAD_THRESHOLD, 4 by default) and a rank-one
+update above 8,192 (measured, ``_angd_adam.GER_PIECE``), and waking its threads costs more
+than it saves at ANGD's sizes (one float32 paper-preset solve: 43.4-45.6 ms with BLAS free,
+40.4-40.9 ms held to one thread, ``scripts/angd_blas_threads.py``).
 """
 
 from __future__ import annotations

@@ -195,10 +195,9 @@ class ScaledAdam:
             several threads (:func:`blas_may_thread`; where threadpoolctl is installed, the
             package holds BLAS to one thread instead, ``_parallel.one_blas_thread``, which
             is faster: the cut costs ~4.5 ms of a float32 solve). At these sizes threads
-            cost more than they save (a rank-one
-            update of 16,512 entries: 1.4 µs per 8,192 on one thread, 4.1 µs threaded with
-            the other core busy). The pieces touch disjoint entries, so the result is the
-            same bit for bit either way.
+            cost more than they save (a rank-one update of 16,512 entries: 1.4 µs per
+            8,192 on one thread, 4.1 µs threaded with the other core busy). The pieces touch
+            disjoint entries, so the result is the same bit for bit either way.
         """
         ger, axpy = kernels
         rank1, covered = [], np.zeros(self.params.size, bool)

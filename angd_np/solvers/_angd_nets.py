@@ -91,15 +91,18 @@ class FCN:
         # Every vector of an outer product in one buffer, [x, 1 | z1, 1, z2, 1 | δ1, δ2,
         # α ∂f/∂y]: one call squares them all for the optimiser's rank-one updates.
         self._vectors = np.ones((d + 1) + 2 * (h + 1) + (2 * h + d), dt)
-        self.u0 = self._vectors[:d + 1]
+        # where [x, 1], the hidden inputs and the deltas sit in it (and in their squares)
+        self._parts = (slice(0, d + 1), slice(d + 1, d + 1 + 2 * (h + 1)),
+                       slice(d + 1 + 2 * (h + 1), None))
+        self.u0 = self._vectors[self._parts[0]]
         # Both hidden layers' inputs [z1, 1, z2, 1] side by side: one call gives both ReLU
         # masks in the backward pass.
-        self._hidden = self._vectors[d + 1:d + 1 + 2 * (h + 1)]
+        self._hidden = self._vectors[self._parts[1]]
         self.u1, self.u2 = self._hidden[:h + 1], self._hidden[h + 1:]
         self.x = self.u0[:d]  # the caller writes the scaled gradient here
         self.y = np.empty(d, dt)
         # The back-propagated vectors; the caller writes α ∂f/∂y into dy.
-        self._deltas = self._vectors[d + 1 + 2 * (h + 1):]
+        self._deltas = self._vectors[self._parts[2]]
         self._d1, self._d2, self.dy = (self._deltas[:h], self._deltas[h:2 * h],
                                        self._deltas[2 * h:])
         self._z1, self._z2 = self.u1[:h], self.u2[:h]  # hidden activations, in place
@@ -123,11 +126,9 @@ class FCN:
     def rank1_layers(self):
         """``(layers, squares)`` for ``ScaledAdam.use_rank1``: every layer, its block's
         α-gradient being u δᵀ, and the one buffer whose square holds all u² and δ²."""
-        h, d = self.hidden, self.d
+        h = self.hidden
         squared = np.empty_like(self._vectors)
-        sq_u0 = squared[:d + 1]
-        sq_hidden = squared[d + 1:d + 1 + 2 * (h + 1)]
-        sq_deltas = squared[d + 1 + 2 * (h + 1):]
+        sq_u0, sq_hidden, sq_deltas = (squared[part] for part in self._parts)
         vectors = [(self.u0, self._d1, sq_u0, sq_deltas[:h]),
                    (self.u1, self._d2, sq_hidden[:h + 1], sq_deltas[h:2 * h]),
                    (self.u2, self.dy, sq_hidden[h + 1:], sq_deltas[2 * h:])]
