@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import json
 import os
 import re
 import signal
@@ -57,7 +58,7 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
     and on a cluster, as long as its function can be imported there).
     """
     spec, size = config.spec, config.chunk_size
-    tasks, plan = [], []
+    tasks, plan, seen = [], [], {}
     for xi, x in enumerate(spec.x_values):
         scenario = dataclasses.asdict(config.scenario(x))
         for method, (solver, options) in config.calls_at(x).items():
@@ -65,19 +66,39 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
             n = config.method_trials(method)
             keys = []
             for start, stop in [(s, min(s + size, n)) for s in range(0, n, size)]:
-                key = f"x{xi:02d}-{method}-{start:06d}-{stop:06d}"
-                keys.append(key)
-                tasks.append({
-                    "figure": config.figure, "key": key, "x": x, "method": method,
-                    "solver": solver, "spec": solver_spec, "options": options,
-                    "scenario": scenario, "seed": config.seed, "start": start, "stop": stop,
-                    "curves": spec.curves, "frames": config.frame_params(x),
+                task = {
+                    "figure": config.figure, "key": f"x{xi:02d}-{method}-{start:06d}-{stop:06d}",
+                    "x": x, "method": method, "solver": solver, "spec": solver_spec,
+                    "options": options, "scenario": scenario, "seed": config.seed,
+                    "start": start, "stop": stop, "curves": spec.curves,
+                    "frames": config.frame_params(x),
                     "weight": (stop - start) * _cost(solver_spec, options,
                                                      config.frame_params(x)),
-                })
+                }
+                # The same chunk at another x (the reference at every iterations-per-frame of
+                # the budget figure): solved once, its stored rows read at every x.
+                signature = _signature(task)
+                if signature not in seen:
+                    seen[signature] = task["key"]
+                    tasks.append(task)
+                keys.append(seen[signature])
             plan.append((x, method, keys))
     plan.sort(key=lambda item: item[0])  # by x; methods keep their configured order
     return tasks, plan
+
+
+def _signature(task: dict) -> str:
+    """What decides a chunk's rows: two chunks with equal signatures have equal rows.
+
+    A solver that is not iterative ignores a sequence's ``iters_per_frame``
+    (:func:`angd_np.track`), so it is left out of that solver's signature.
+    """
+    frames = task["frames"]
+    if frames is not None and not task["spec"].iterative:
+        frames = {k: v for k, v in frames.items() if k != "iters_per_frame"}
+    return json.dumps([task["solver"], task["options"], task["scenario"], frames, task["seed"],
+                       task["start"], task["stop"], task["curves"]], sort_keys=True,
+                      default=repr)
 
 
 #: The modules each optional dependency group brings (``SolverSpec.extra``).

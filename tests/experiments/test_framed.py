@@ -5,6 +5,7 @@ import pytest
 
 from angd_np.experiments import make_config, run_figures
 from angd_np.experiments.framed import split_carry
+from angd_np.experiments.runner import plan_tasks, run_chunk
 from angd_np.experiments.store import read_csv
 
 from .test_runner import _rows_without_time
@@ -60,6 +61,34 @@ def test_budget_sweeps_iterations_per_frame(tmp_path):
         == [5, 10, 20, 50, 100, 200, 500]
     small = make_config("budget", trials=10, methods="zf,adam", preset="balanced")
     assert small.identity() != make_config("budget", trials=10, methods="zf,pgd").identity()
+
+
+def test_budget_solves_a_method_that_ignores_iterations_per_frame_once(tmp_path):
+    # ZF's frames do not depend on the iterations per frame: one chunk per trial range serves
+    # every x, while adam is solved at each of the 7 x-values.
+    config = _config("budget", trials=20, iters=None, methods="zf,adam")
+    tasks, plan = plan_tasks(config)
+    by_method = {}
+    for task in tasks:
+        by_method.setdefault(task["method"], []).append(task["x"])
+    assert by_method["zf"] == [5] * 2 and by_method["adam"] == [5] * 2 + [10] * 2 + [
+        20] * 2 + [50] * 2 + [100] * 2 + [200] * 2 + [500] * 2
+    zf_keys = [keys for x, method, keys in plan if method == "zf"]
+    assert len(zf_keys) == 7 and all(k == zf_keys[0] for k in zf_keys)
+    run_figures([config], tmp_path, plot=False)
+    rows = read_csv(tmp_path / "budget" / "results.csv")
+    zf = {}
+    for r in rows:
+        if r["method"] == "zf":
+            zf.setdefault(r["x"], []).append((r["trial"], r["csbf"], r["sum_rate"]))
+    assert len(zf) == 7 and len({tuple(v) for v in zf.values()}) == 1
+    # ... and they are what a run of the last x alone computes
+    alone = make_config("budget", trials=20, methods="zf", preset="balanced", chunk_size=1)
+    last = [t for t in plan_tasks(alone)[0] if t["x"] == 5]
+    assert len(last) == 2
+    solo = run_chunk({**last[0], "frames": config.frame_params(500)})
+    assert [f"{v:.17g}" for v in solo["rows"]["csbf"]] == [
+        f"{float(v[1]):.17g}" for v in zf["500"][:1]]
 
 
 def test_carry_suffixes_are_checked():

@@ -72,7 +72,7 @@ def test_batched_lbfgs_solves_rows_of_differently_conditioned_quadratics(rng):
     assert nit[0] <= nit[2]
 
 
-def _masked_lbfgs(fun, x, *, memory=10, maxiter=3000, ftol=1e-12, gtol=1e-9, patience=5):
+def _masked_lbfgs(fun, x, *, memory=40, maxiter=3000, ftol=1e-12, gtol=1e-9, patience=5):
     """Naive twin of _batched_lbfgs: every iteration works on all B rows and a mask says
     which still run (the solver's code before it dropped stopped rows)."""
     def dot(a, b):
@@ -183,6 +183,16 @@ def test_reference_rejects_bad_w0_and_unknown_options():
         reference(problem, W0=np.zeros((3, 4, 2)))
     with pytest.raises(TypeError, match="iters"):
         reference(problem, iters=5)
+    with pytest.raises(ValueError, match="memory"):
+        reference(problem, memory=0)
+
+
+def test_a_longer_memory_reaches_the_same_optimum_in_fewer_iterations():
+    problem = Scenario.preset("balanced", n_tx=6).draw(4, 3)
+    short = reference(problem, rng=1, memory=10)
+    long = reference(problem, rng=1)  # memory 40
+    np.testing.assert_allclose(long.csbf, short.csbf, rtol=1e-8)
+    assert long.nit.sum() < short.nit.sum()
 
 
 def test_missing_scipy_raises_import_error_naming_the_extra(monkeypatch):
