@@ -43,8 +43,9 @@ all), and ten curvature pairs are too few. ``python scripts/reference_memory.py`
 instances per scenario, M = 6 to 16) measured memory 40 against 10: 2.7–4.5× fewer L-BFGS
 iterations and 1.4–1.6× less time in the balanced preset, 1.4–2.6× fewer and 1.1–1.3× less
 time in the paper preset;
-no instance ended worse by more than 1e-9 relative, one (balanced, 36 dBm) ended 2.9% better,
-in a basin memory 10 stopped short of. Memory 20 and 80 were slower than 40.
+no instance ended worse by more than 1e-9 relative, and one (balanced, 36 dBm) ended 2.9%
+higher: from the same random start, memory 40's path reached a better local optimum. Memory 20
+and 80 were slower than 40.
 
 Known limit: a local search cannot leave the basin it starts in. In the paper preset CCPA
 found, on 1 of 20 instances, a point where the weak user gets a little power (4.6e-5
