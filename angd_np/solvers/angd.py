@@ -93,7 +93,14 @@ from .iterative import (
     initial_W,
     instance_streams,
 )
-from .options import IterativeOptions, check_betas, check_choice, check_real, check_unknown
+from .options import (
+    IterativeOptions,
+    check_betas,
+    check_bool,
+    check_choice,
+    check_real,
+    check_unknown,
+)
 from .spec import SolverSpec
 
 __all__ = ["angd", "angd_fcn", "angd_cnn", "ANGDOptions", "PRESETS", "DEFAULT_CHUNK",
@@ -245,10 +252,7 @@ class ANGDOptions(IterativeOptions):
         check_choice(self.size_scale, "size_scale", _SIZE_SCALES)
         check_choice(self.precondition, "precondition", _PRECONDITIONS)
         for name in ("zero_last", "gated", "return_state"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {value!r}")
-            self._set(name, bool(value))
+            self._set(name, check_bool(getattr(self, name), name))
         for name in ("workers", "threads"):
             if getattr(self, name) is not None:
                 self._set(name, check_int(getattr(self, name), name, minimum=1))

@@ -82,7 +82,7 @@ from ..objective import csbf, power, scale_to_power
 from ._ccpa_direct import DirectProgram, clarabel_settings
 from .iterative import flatten_problem
 from .linear import mmse_precoder, sensing_beam, zf_precoder
-from .options import SolverOptions
+from .options import SolverOptions, check_bool
 from .result import Result
 from .spec import SolverSpec
 
@@ -113,10 +113,7 @@ class CCPAOptions(SolverOptions):
         if self.solver_options is not None and not isinstance(self.solver_options, dict):
             raise TypeError(f"solver_options must be a dict, got "
                             f"{type(self.solver_options).__name__}")
-        if not isinstance(self.direct, (bool, np.bool_)):
-            raise TypeError(f"direct must be True or False, got {self.direct!r} "
-                            f"({type(self.direct).__name__})")
-        self._set("direct", bool(self.direct))
+        self._set("direct", check_bool(self.direct, "direct"))
 # One thread: the problems are tiny (threads only contend); the runner parallelises across
 # processes instead.
 # Clarabel's default static regularisation (1e-8) ended a quarter of the balanced-preset

@@ -116,7 +116,7 @@ from .iterative import (
     initial_W,
     instance_streams,
 )
-from .options import IterativeOptions, check_real
+from .options import IterativeOptions, check_bool, check_real
 from .spec import SolverSpec
 
 __all__ = ["lbfgs", "LBFGSOptions", "sphere_value_and_grad", "two_loop", "SPECS"]
@@ -160,9 +160,7 @@ class LBFGSOptions(IterativeOptions):
             raise ValueError(f"armijo must be in (0, 1), got {self.armijo!r}")
         self._set("max_backtracks", check_int(self.max_backtracks, "max_backtracks",
                                               minimum=0))
-        if not isinstance(self.keep_memory, (bool, np.bool_)):
-            raise TypeError(f"keep_memory must be True or False, got {self.keep_memory!r}")
-        self._set("keep_memory", bool(self.keep_memory))
+        self._set("keep_memory", check_bool(self.keep_memory, "keep_memory"))
 
 
 def _dot(a, b):

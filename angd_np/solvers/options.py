@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
+from typing import ClassVar
+
+import numpy as np
 
 from .._validate import check_int, check_positive
 
 __all__ = ["SolverOptions", "IterativeOptions", "check_unknown", "check_choice",
-           "check_real", "check_betas"]
+           "check_real", "check_betas", "check_bool"]
 
 
 def check_unknown(method: str, options, allowed) -> None:
@@ -48,6 +52,13 @@ def check_real(value, name, *, allow_zero=False):
     return check_positive(value, name, allow_zero=allow_zero)
 
 
+def check_bool(value, name: str) -> bool:
+    """``value`` must be True or False (a NumPy bool too; not 0/1, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
 def check_betas(betas, name="betas"):
     """Adam's decay rates: a pair of numbers in [0, 1), returned as a tuple of floats."""
     if (not isinstance(betas, (tuple, list)) or len(betas) != 2
@@ -59,7 +70,13 @@ def check_betas(betas, name="betas"):
 
 @dataclasses.dataclass(frozen=True)
 class SolverOptions:
-    """Base of every solver's options (a solver without options uses it as is)."""
+    """Base of every solver's options (a solver without options uses it as is).
+
+    A subclass that renames an option lists ``{old: new}`` in ``renamed``: the old spelling
+    keeps working for one version, with a :class:`DeprecationWarning` naming the new one.
+    """
+
+    renamed: ClassVar[dict] = {}
 
     @classmethod
     def resolve(cls, method: str, base=None, options=None):
@@ -68,6 +85,15 @@ class SolverOptions:
         Raises TypeError naming unknown options, ValueError/TypeError for bad values.
         """
         options = {} if options is None else dict(options)
+        for old, new in cls.renamed.items():
+            if old in options:
+                if new in options:
+                    raise TypeError(f"{method}() got both {old!r} and its new name {new!r}; "
+                                    f"pass {new!r} only")
+                warnings.warn(f"{method}(): option {old!r} is renamed {new!r}; the old name "
+                              f"will be removed in the next version", DeprecationWarning,
+                              stacklevel=3)
+                options[new] = options.pop(old)
         check_unknown(method, options, cls.names())
         return dataclasses.replace(cls() if base is None else base, **options)
 

@@ -103,3 +103,29 @@ def test_success_is_a_bool_array_for_every_registered_solver(method):
     assert res.success.dtype == np.bool_ and res.success.shape == (2, 1)
     assert res.W.shape == (2, 1, 4, 2)
     assert (res.state is not None) == solvers.SPECS[method].iterative
+
+
+def test_renamed_option_still_works_with_a_deprecation_warning():
+    import dataclasses
+    import warnings
+
+    from angd_np.solvers.options import SolverOptions
+
+    @dataclasses.dataclass(frozen=True)
+    class Opts(SolverOptions):
+        renamed = {"maxiter": "iters"}
+        iters: int = 3
+
+    with pytest.warns(DeprecationWarning, match="'maxiter' is renamed 'iters'"):
+        assert Opts.resolve("toy", None, {"maxiter": 7}).iters == 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Opts.resolve("toy", None, {"iters": 5}).iters == 5
+    with pytest.raises(TypeError, match="both 'maxiter' and its new name 'iters'"):
+        Opts.resolve("toy", None, {"maxiter": 7, "iters": 5})
+
+
+@pytest.mark.parametrize("bad", [0, 1, "yes", None])
+def test_boolean_options_refuse_non_booleans_by_name(bad):
+    with pytest.raises(TypeError, match="keep_memory must be True or False"):
+        an.solve(an.Scenario().draw(1, rng=0), "lbfgs", iters=2, keep_memory=bad)
