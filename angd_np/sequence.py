@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from ._validate import as_generators, check_finite, check_int, check_positive
-from .system import Problem, ula_steering
+from .problem import Problem, ula_steering
 from .units import db_to_lin, deg_to_rad
 
 __all__ = ["ProblemSequence", "draw_sequence", "jakes_rho", "bessel_j0"]

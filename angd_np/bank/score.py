@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..objective import csbf, power, sensing_gain, sum_rate
+from .files import load
 from .format import Bank, _read_mat, _read_npz
 
 __all__ = ["Score", "FEASIBILITY_TOLERANCE", "read_candidate", "arrange", "verify",
@@ -162,8 +163,6 @@ def verify(bank, W) -> Score:
     Score
     """
     if not isinstance(bank, Bank):
-        from . import load
-
         bank = load(bank)
     if isinstance(W, (str, os.PathLike)):
         W = read_candidate(W)

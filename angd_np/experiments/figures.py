@@ -5,7 +5,8 @@ Plotting never recomputes anything: ``plot_figure(name, folder)`` reads ``summar
 without running a trial. Each ``plot_*`` function takes ``ax=None``, draws on it and returns
 the Axes; nothing is shown. Means carry 95% confidence bands (Student t over trials). Each
 ``draw_*`` function lays out a whole figure, ``draw(fig, folder, meta, summary, spec)``: a
-figure spec (:mod:`.configs`) names its own.
+figure spec (:mod:`.configs`) names its own and is passed to :func:`plot_figure`, so this
+module knows no figure registry.
 
 Matplotlib is imported inside the functions, through ``matplotlib.figure.Figure`` (no pyplot,
 so no GUI backend and no global state): headless by construction.
@@ -275,13 +276,15 @@ def draw_quality_time(fig, folder, meta, summary, spec):
     _legend_right(ax)
 
 
-def plot_figure(name: str, folder) -> list[Path]:
-    """Draw ``folder/name.png`` and ``.pdf`` from the folder's CSVs; returns the paths."""
-    from .configs import FIGURES  # (configs names this module's draw functions)
+def plot_figure(spec, folder) -> list[Path]:
+    """Draw ``folder/NAME.png`` and ``.pdf`` from the folder's CSVs; returns the paths.
 
-    if name not in FIGURES:
-        raise ValueError(f"name must be a figure name {list(FIGURES)}, got {name!r}")
-    spec = FIGURES[name]
+    ``spec`` is the figure's :class:`~angd_np.experiments.FigureSpec` (for a registered
+    figure, ``FIGURES[name]``): its ``plot`` lays the figure out, its ``name`` names the files.
+    """
+    if not callable(getattr(spec, "plot", None)):
+        raise TypeError(f"spec must be a FigureSpec, got {type(spec).__name__}")
+    name = spec.name
     matplotlib, Figure = _matplotlib()
     folder = Path(folder)
     meta = json.loads((folder / "meta.json").read_text())

@@ -378,6 +378,6 @@ def _finalize(store, plan, config, plot):
     if plot:
         from .figures import plot_figure
 
-        plot_figure(config.figure, store.folder)
+        plot_figure(config.spec, store.folder)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     store.write_meta(_meta(config, config.identity(), finished=now))
