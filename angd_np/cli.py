@@ -108,7 +108,9 @@ shape (N, M, K), or (M, K, N) as MATLAB's W(:, :, n). Exit status: 0 every W fea
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser; figure and method names come from the registries at the time of the call."""
-    figure_names, solve_methods = _figure_names(), _solve_methods()
+    from .system import PRESETS
+
+    figure_names, solve_methods, presets = _figure_names(), _solve_methods(), tuple(PRESETS)
     parser = _Parser(prog="angd-np", description=(
         "ANGD for ISAC precoding (pure NumPy): solve instances, reproduce the paper's "
         "figures, write the report, benchmark."))
@@ -119,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve one instance with several methods, print a table",
                        description="Draw one instance (trial 0 of --seed) and solve it with "
                        "each method.", epilog=_EPILOG_SOLVE, formatter_class=fmt)
-    p.add_argument("--preset", default="paper", choices=("paper", "balanced"),
+    p.add_argument("--preset", default="paper", choices=presets,
                    help="scenario preset (default: paper)")
     p.add_argument("--n-tx", type=_positive_int, help="antennas M (default: the preset's, 16)")
     p.add_argument("--n-users", type=_positive_int, help="users K (default: 2)")
@@ -144,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes on this machine (default: 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler, e.g. tcp://host:8786 (needs angd_np[dist])")
-    p.add_argument("--preset", default="paper", choices=("paper", "balanced"),
+    p.add_argument("--preset", default="paper", choices=presets,
                    help="scenario preset (default: paper)")
     p.add_argument("--methods", help="comma-separated methods (default: each figure's own)")
     p.add_argument("--out", default="results", metavar="DIR",
@@ -175,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Draw instances, solve them with every solver, and write "
                        "the instances with their best-known precoders and certificate.",
                        epilog=_EPILOG_BANK, formatter_class=fmt)
-    p.add_argument("--preset", default="paper", choices=("paper", "balanced"),
+    p.add_argument("--preset", default="paper", choices=presets,
                    help="scenario preset (default: paper)")
     p.add_argument("--instances", type=_positive_int, default=100,
                    help="number of instances N: trials 0..N-1 of --seed (default: 100)")

@@ -93,21 +93,12 @@ def command_for(preset, instances, seed, overrides=None, methods=None, iters=Non
 
 
 def _parse_methods(methods):
-    from ..solvers import SOLVERS, method_call
+    from ..solvers import SOLVERS, parse_methods
 
-    if methods is None:
-        names = list(SOLVERS)
-    else:
-        raw = methods.split(",") if isinstance(methods, str) else list(methods)
-        names = [n.strip() if isinstance(n, str) else n for n in raw]
-        for name in names:
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"methods must be method names such as 'zf,ccpa', got "
-                                 f"{methods!r}")
-            method_call(name)  # ValueError naming the accepted methods
+    names = list(SOLVERS) if methods is None else list(parse_methods(methods))
     if "reference" not in names:
         names.insert(0, "reference")  # reference_gap needs it; the bank promises it
-    return list(dict.fromkeys(names))
+    return names
 
 
 def make(preset="paper", instances=100, seed=0, *, methods=None, iters=None, progress=None,

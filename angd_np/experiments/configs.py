@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from .._validate import check_int
 from ..solvers import method_call, resolved_options
+from ..solvers import parse_methods as _parse_methods
 from ..solvers import spec as solver_spec
 from ..system import PRESETS, Scenario
 from . import figures
@@ -92,13 +93,7 @@ def parse_methods(text, *, frames=False) -> tuple[str, ...]:
 
     ``frames``: names of a frames figure, which may end in ``:w`` or ``:none``.
     """
-    names = text.split(",") if isinstance(text, str) else list(text)
-    names = [n.strip() for n in names if n.strip()]
-    if not names:
-        raise ValueError(f"methods must name at least one method, got {text!r}")
-    for name in names:
-        (frame_call if frames else method_call)(name)
-    return tuple(dict.fromkeys(names))
+    return _parse_methods(text, check=frame_call if frames else method_call)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ RC = {
 def style(method: str) -> dict:
     """Keyword arguments for ``Axes.plot`` for a method name (preset variants too)."""
     from ..solvers import method_call, spec
+    from .framed import split_carry
 
-    base, _, carry = method.partition(":")  # frames figures: NAME:w, NAME:none
     try:
+        base, carry = split_carry(method)  # frames figures: NAME:w, NAME:none
         solver, options = method_call(base)
     except ValueError:
         return dict(color="black", marker=".", label=method, linestyle="-")
@@ -37,7 +38,7 @@ def style(method: str) -> dict:
     if "preset" in options:
         out["label"] += f" ({options['preset']})"
         out["linestyle"] = "--"
-    if carry:
+    if carry != "all":
         out["label"] += {"w": ", carry W", "none": ", cold"}.get(carry, f", {carry}")
         out["linestyle"] = {"w": "-.", "none": ":"}.get(carry, "-")
     return out

@@ -101,18 +101,12 @@ def _signature(task: dict) -> str:
                       default=repr)
 
 
-#: The modules each optional dependency group brings (``SolverSpec.extra``).
-_EXTRA_MODULES = {"cvx": ("cvxpy", "scipy"), "plot": ("matplotlib",), "dist": ("distributed",)}
-
-
 def _check_extra(solver_spec) -> None:
     """ImportError naming the extra when a solver's optional dependency is not installed."""
-    import importlib.util
+    from .._extras import require_extra
 
-    for module in _EXTRA_MODULES.get(solver_spec.extra, ()):
-        if importlib.util.find_spec(module) is None:
-            raise ImportError(f"{solver_spec.name} needs {module}: pip install "
-                              f"'angd_np[{solver_spec.extra}]'")
+    if solver_spec.extra:
+        require_extra(solver_spec.extra, solver_spec.name)
 
 
 def _cost(solver_spec, options, frames) -> float:

@@ -21,7 +21,8 @@ from .result import Result, optimality_gap
 from .spec import SolverSpec
 
 __all__ = ["SOLVERS", "SPECS", "solve", "register", "unregister", "spec", "method_names",
-           "method_call", "resolved_options", "Result", "SolverSpec", "optimality_gap"]
+           "method_call", "parse_methods", "resolved_options", "Result", "SolverSpec",
+           "optimality_gap"]
 
 _SPECS: dict[str, SolverSpec] = {}
 
@@ -113,6 +114,27 @@ def method_call(name: str, iters: int | None = None) -> tuple[str, dict]:
                 options["iters"] = int(iters)
             return s.name, options
     raise ValueError(f"method must be one of {list(method_names())}, got {name!r}")
+
+
+def parse_methods(methods, *, check=None) -> tuple[str, ...]:
+    """``"zf,mmse"`` or a sequence of method names -> a tuple in order, without duplicates.
+
+    Blank pieces of a string are dropped (``"zf,"``). Each name is passed to ``check``
+    (default :func:`method_call`), which raises ValueError naming the accepted ones.
+    """
+    if isinstance(methods, str):
+        names = [n.strip() for n in methods.split(",") if n.strip()]
+    elif isinstance(methods, (list, tuple)) and all(isinstance(n, str) for n in methods):
+        names = [n.strip() for n in methods]
+    else:
+        raise TypeError(f"methods must be a comma-separated str or a list of str, got "
+                        f"{methods!r}")
+    if not names or not all(names):
+        raise ValueError(f"methods must name at least one method, e.g. 'zf,ccpa', got "
+                         f"{methods!r}")
+    for name in names:
+        (check or method_call)(name)
+    return tuple(dict.fromkeys(names))
 
 
 #: Options that decide where and how fast a call runs, never its numbers.

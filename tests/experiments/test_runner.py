@@ -174,13 +174,18 @@ def test_by_default_the_reference_runs_on_every_trial_so_every_row_has_a_gap():
 
 
 def test_a_missing_extra_fails_before_the_run_naming_the_extra(tmp_path, monkeypatch):
-    import importlib.util
+    from importlib import metadata
 
     from angd_np.experiments import runner
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "cvxpy" else real(name, *a))
+    real = metadata.version
+
+    def version(name):
+        if name == "cvxpy":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)
     with pytest.raises(ImportError, match=r"ccpa needs cvxpy: pip install 'angd_np\[cvx\]'"):
         runner.run_figures([_config(methods="zf,ccpa")], tmp_path, plot=False)
     assert not (tmp_path / "fig3" / "chunks").exists()
