@@ -82,7 +82,7 @@ ITERS_LEVELS = (50, 100, 200, 500, 1000, 2000)
 
 def budget_options(solver: str, level: int) -> dict:
     """A solver's options at a budget level (0 cheapest) of the quality-time figures."""
-    spec = solver_spec(solver)
+    spec, level = solver_spec(solver), int(level)
     if spec.budgets:
         return dict(spec.budgets[level])
     return {"iters": ITERS_LEVELS[level]} if spec.iterative else {}
@@ -133,6 +133,12 @@ class FigureSpec:
     frames : dict or None
         Set for figures over frame sequences (:mod:`.framed`): ``n_frames``, ``rho``,
         ``target_drift_deg``, ``iters_per_frame``, ``burn_in``; ``x_field`` may be one of them.
+    x_options : callable or None
+        ``x_options(solver, x) -> dict``: the options each registered solver runs with at
+        x-value ``x``, on top of its method's (the quality-time figures: its budget at level
+        ``x``, :func:`budget_options`). Such a sweep changes no instance: trial i is the same
+        instance at every x, its best-known value is pooled over x, and ``meta.json`` records
+        each method's options at every x (``identity["budgets"]``).
     """
 
     name: str
@@ -149,6 +155,7 @@ class FigureSpec:
     plot: Callable = figures.draw_sweep
     figsize: tuple = (6.4, 3.6)
     frames: dict | None = None
+    x_options: Callable | None = None
 
     def __post_init__(self):
         if self.frames is not None and set(self.frames) != set(FRAME_KEYS):
@@ -157,6 +164,17 @@ class FigureSpec:
         if self.curves is not None and self.curves not in CURVES:
             raise ValueError(f"curves must be one of {list(CURVES)} or None, got "
                              f"{self.curves!r}")
+
+    @property
+    def same_instances(self) -> bool:
+        """Whether trial i is the same instance at every x (x sets solver options only)."""
+        return self.x_options is not None
+
+    def scenario_fields(self, x) -> dict:
+        """The Scenario fields set on top of the preset at x-value ``x``."""
+        if self.same_instances or (self.frames is not None and self.x_field in FRAME_KEYS):
+            return dict(self.base)
+        return {**self.base, self.x_field: x}
 
     def trials(self, requested: int) -> int:
         """Trials this figure runs when the user asks for ``requested``."""
@@ -210,9 +228,10 @@ for _spec in (
                plot=figures.draw_tracking, figsize=(9.6, 3.8)),
     # The CNN's output layer has 16 MK x 2MK weights (8 M at M = 64, K = 8): too slow for
     # 2000 iterations there, so the larger sizes leave it out.
-    *[FigureSpec(name, "budget", tuple(range(len(ITERS_LEVELS))), "budget level",
+    *[FigureSpec(name, "level", tuple(range(len(ITERS_LEVELS))), "budget level",
                  methods, base={"n_tx": M, "n_users": K}, trial_fraction=0.1,
                  trial_cap=cap, plot=figures.draw_quality_time, figsize=(6.8, 3.8),
+                 x_options=budget_options,
                  title=f"Median gap against time per instance, M = {M}, K = {K}")
       for name, M, K, cap, methods in (
           ("quality-time", 16, 2, 12, QUALITY_METHODS),
@@ -264,10 +283,7 @@ class RunConfig:
 
     def scenario(self, x) -> Scenario:
         """The scenario at one x-value of the sweep."""
-        if self.spec.x_field == "budget" or (
-                self.spec.frames is not None and self.spec.x_field in FRAME_KEYS):
-            return Scenario.preset(self.preset, **self.spec.base)
-        return Scenario.preset(self.preset, **{**self.spec.base, self.spec.x_field: x})
+        return Scenario.preset(self.preset, **self.spec.scenario_fields(x))
 
     def frame_params(self, x) -> dict | None:
         """Sequence and tracking parameters at one x-value (frames figures; else None)."""
@@ -287,11 +303,11 @@ class RunConfig:
         return {m: method_call(m, self.iters) for m in self.methods}
 
     def calls_at(self, x) -> dict:
-        """:meth:`calls` at one x-value: a ``budget`` sweep sets each solver's budget."""
+        """:meth:`calls` at one x-value, with the spec's ``x_options`` at x if it has any."""
         calls = self.calls()
-        if self.spec.x_field != "budget":
+        if self.spec.x_options is None:
             return calls
-        return {m: (solver, {**options, **budget_options(solver, int(x))})
+        return {m: (solver, {**options, **self.spec.x_options(solver, x)})
                 for m, (solver, options) in calls.items()}
 
     def identity(self) -> dict:
@@ -303,7 +319,7 @@ class RunConfig:
             "methods": {m: {"solver": s, "options": o,
                             "resolved": resolved_options(s, _solver_options(o))}
                         for m, (s, o) in self.calls().items()},
-            **({} if self.spec.x_field != "budget" else {"budgets": [
+            **({} if self.spec.x_options is None else {"budgets": [
                 {m: o for m, (_, o) in self.calls_at(x).items()} for x in self.spec.x_values]}),
             "x_field": self.spec.x_field,
             "x_values": list(self.spec.x_values),

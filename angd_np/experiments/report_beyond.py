@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .configs import FIGURES
 from .plotstyle import label
 
 __all__ = ["quality_time_section", "tracking_section", "budget_section"]
@@ -38,7 +39,8 @@ def _first_under(run, method, xs, limit=0.01):
 def quality_time_section(runs) -> list:
     lines = []
     for name, run in runs.items():
-        if run["meta"]["x_field"] != "budget":
+        spec = FIGURES.get(name)
+        if spec is None or spec.x_options is None:  # not a sweep over solver budgets
             continue
         levels = run["meta"]["x_values"]
         budgets = run["meta"]["identity"]["budgets"]

@@ -362,7 +362,7 @@ def _finalize(store, plan, config, plot):
     frames = config.spec.frames
     data = store.merge(plan, adjust=None if frames is None else
                        (lambda d: adjust_gaps(d, frames["burn_in"])),
-                       pool_x=config.spec.x_field == "budget")
+                       pool_x=config.spec.same_instances)
     if frames is not None:
         write_frames(store.folder, data)
     kind = CURVES.get(config.spec.curves)

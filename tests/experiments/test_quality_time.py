@@ -36,3 +36,22 @@ def test_gaps_are_pooled_over_budgets_and_the_report_tables_them(tmp_path):
     report = write_report(tmp_path).read_text()
     assert "## Quality against time (quality-time: M = 16, K = 2, 2 trials)" in report
     assert "| PGD |" in report and "level 5" in report
+
+
+def test_a_figure_whose_x_sets_solver_options_needs_only_its_spec():
+    from angd_np.experiments import FigureSpec, register_figure, unregister_figure
+
+    def iters_at(solver, x):
+        return {"iters": 10 * (x + 1)} if solver == "pgd" else {}
+
+    register_figure(FigureSpec("iters-sweep", "level", (0, 2), "level", ("zf", "pgd"),
+                               base={"n_tx": 6}, x_options=iters_at))
+    try:
+        config = make_config("iters-sweep", trials=2)
+        assert config.calls_at(2) == {"zf": ("zf", {}), "pgd": ("pgd", {"iters": 30})}
+        assert config.scenario(0) == config.scenario(2)  # x changes no instance
+        assert config.scenario(0).n_tx == 6
+        assert config.identity()["budgets"][1]["pgd"] == {"iters": 30}
+        assert config.spec.same_instances
+    finally:
+        unregister_figure("iters-sweep")
