@@ -26,8 +26,7 @@ import numpy as np
 
 from ._validate import as_generators, check_int
 from .sequence import ProblemSequence
-from .solvers import method_call, optimality_gap
-from .solvers import spec as solver_spec
+from .solvers import method_call, optimality_gap, solver_spec
 from .solvers.iterative import restart_state
 
 __all__ = ["track", "TrackResult", "CARRY"]

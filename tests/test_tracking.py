@@ -15,7 +15,7 @@ def test_carry_all_on_a_constant_channel_is_one_longer_solve(method):
     gens = [np.random.default_rng(i) for i in (3, 4)]
     tracked = track(seq, method, iters_per_frame=10, rng=gens)
     first = [np.random.default_rng(i).spawn(2)[0] for i in (3, 4)]
-    options = an.solvers.spec(method).track_options  # what track() uses by default
+    options = an.solvers.solver_spec(method).track_options  # what track() uses by default
     whole = an.solve(seq.frame(0), method, rng=first, iters=20, **options)
     # Everything learned carries over; only the early-stopping counters (ref_f) restart on a
     # new frame, by design.

@@ -42,9 +42,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._validate import check_int
-from ..solvers import method_call, resolved_options
+from ..solvers import method_call, resolved_options, solver_spec
 from ..solvers import parse_methods as _parse_methods
-from ..solvers import spec as solver_spec
 from ..system import PRESETS, Scenario
 from . import figures
 from .curves import CURVES

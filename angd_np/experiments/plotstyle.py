@@ -24,7 +24,7 @@ RC = {
 
 def style(method: str) -> dict:
     """Keyword arguments for ``Axes.plot`` for a method name (preset variants too)."""
-    from ..solvers import method_call, spec
+    from ..solvers import method_call, solver_spec
     from .framed import split_carry
 
     try:
@@ -32,7 +32,7 @@ def style(method: str) -> dict:
         solver, options = method_call(base)
     except ValueError:
         return dict(color="black", marker=".", label=method, linestyle="-")
-    s = spec(solver)
+    s = solver_spec(solver)
     out = {"linestyle": "-", "color": "black", "marker": ".", **s.style}
     out["label"] = s.label
     if "preset" in options:

@@ -62,7 +62,7 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
     for xi, x in enumerate(spec.x_values):
         scenario = dataclasses.asdict(config.scenario(x))
         for method, (solver, options) in config.calls_at(x).items():
-            solver_spec = solvers.spec(solver)
+            solver_spec = solvers.solver_spec(solver)
             n = config.method_trials(method)
             keys = []
             for start, stop in [(s, min(s + size, n)) for s in range(0, n, size)]:
@@ -285,7 +285,7 @@ def run_figures(configs, out, *, workers: int = 1, scheduler: str | None = None,
 def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
     for config in configs:  # an unknown method or a missing extra fails now, not mid-run
         for solver, _ in config.calls().values():
-            _check_extra(solvers.spec(solver))
+            _check_extra(solvers.solver_spec(solver))
     stores, plans, pending, left = {}, {}, [], {}
     for config in configs:
         store = Store(out / config.figure)

@@ -14,13 +14,14 @@ imports scipy inside the solver functions.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 
-from . import angd, ccpa, descent, lbfgs, linear, reference
+from . import angd, ascent, ccpa, lbfgs, linear, reference
 from .result import Result, optimality_gap
 from .spec import SolverSpec
 
-__all__ = ["SOLVERS", "SPECS", "solve", "register", "unregister", "spec", "method_names",
+__all__ = ["SOLVERS", "SPECS", "solve", "register", "unregister", "solver_spec", "method_names",
            "method_call", "parse_methods", "resolved_options", "Result", "SolverSpec",
            "optimality_gap"]
 
@@ -56,7 +57,7 @@ def unregister(name: str) -> SolverSpec:
     return _SPECS.pop(name)
 
 
-for _module in (linear, ccpa, descent, angd, lbfgs, reference):
+for _module in (linear, ccpa, ascent, angd, lbfgs, reference):
     for _spec in _module.SPECS:
         register(_spec)
 
@@ -86,11 +87,18 @@ SOLVERS = _Specs(lambda s: s.solve)
 SPECS = _Specs(lambda s: s)
 
 
-def spec(name: str) -> SolverSpec:
+def solver_spec(name: str) -> SolverSpec:
     """The spec of a registered solver; ValueError naming the registered ones otherwise."""
     if not isinstance(name, str) or name not in _SPECS:
         raise ValueError(f"method must be one of {list(_SPECS)}, got {name!r}")
     return _SPECS[name]
+
+
+def spec(name: str) -> SolverSpec:
+    """Deprecated: :func:`solver_spec` (this name hides the :mod:`.spec` module)."""
+    warnings.warn("angd_np.solvers.spec() is deprecated and will be removed in the next "
+                  "version: use angd_np.solvers.solver_spec()", DeprecationWarning, stacklevel=2)
+    return solver_spec(name)
 
 
 def method_names() -> tuple:
@@ -150,7 +158,7 @@ def resolved_options(name: str, options: dict) -> dict | None:
     >>> resolved_options("angd-fcn", {"preset": "tuned"})["init"]
     'zf'
     """
-    s = spec(name)
+    s = solver_spec(name)
     if s.resolve is not None:
         opts = s.resolve(options)
     elif s.options is not None:
@@ -177,4 +185,4 @@ def solve(problem, method: str, *, rng=None, **options) -> Result:
         Passed to the solver; unknown options raise TypeError naming them. Iterative
         solvers accept ``state=`` (a ``Result.state``) to continue a run.
     """
-    return spec(method).solve(problem, rng=rng, **options)
+    return solver_spec(method).solve(problem, rng=rng, **options)

@@ -202,7 +202,7 @@ def test_on_a_constant_channel_tracking_is_one_longer_solve():
     gens = [np.random.default_rng(i) for i in (3, 4)]
     tracked = an.track(seq, "lbfgs", iters_per_frame=10, rng=gens)
     first = [np.random.default_rng(i).spawn(2)[0] for i in (3, 4)]
-    whole = lbfgs(seq.frame(0), rng=first, iters=20, **an.solvers.spec("lbfgs").track_options)
+    whole = lbfgs(seq.frame(0), rng=first, iters=20, **an.solvers.SPECS["lbfgs"].track_options)
     for key in ("V", "lbfgs_s", "lbfgs_y", "lbfgs_rho", "best_W"):
         np.testing.assert_array_equal(tracked.state[key], whole.state[key], err_msg=key)
     np.testing.assert_array_equal(tracked.csbf[:, 1], whole.csbf)

@@ -129,3 +129,11 @@ def test_renamed_option_still_works_with_a_deprecation_warning():
 def test_boolean_options_refuse_non_booleans_by_name(bad):
     with pytest.raises(TypeError, match="keep_memory must be True or False"):
         an.solve(an.Scenario().draw(1, rng=0), "lbfgs", iters=2, keep_memory=bad)
+
+
+def test_old_spec_function_warns_and_returns_the_solver_spec():
+    from angd_np import solvers
+
+    with pytest.warns(DeprecationWarning, match="solver_spec"):
+        old = solvers.spec("pgd")
+    assert old is solvers.solver_spec("pgd")

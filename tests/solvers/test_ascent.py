@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import angd_np as an
 from angd_np import Scenario, csbf, csbf_and_grad, power, project_power
 from angd_np.solvers import iterative as _angd_common
-from angd_np.solvers.descent import adam, pgd
+from angd_np.solvers.ascent import adam, pgd
 
 
 def _naive_pgd(problem, W, iters, eta, normalized):
