@@ -4,13 +4,13 @@ Layers have ``forward(x)`` and ``backward(dy) -> dx`` (which overwrites ``grads`
 ``Sequential`` chains them over one flat parameter buffer; ``fcn`` and ``cnn`` build the
 paper's networks; ``Adam`` updates parameters in place; ``save``/``load`` use ``.npz``.
 
-Every parameter may carry a leading axis of B independent networks (``n_nets=B``), so B Monte
-Carlo trials step together in one NumPy call::
+ANGD's solver runs lean copies of these networks (:mod:`angd_np.solvers._angd_nets`), each
+drawn with ``fcn``/``cnn`` so that both start from the same weights::
 
     from angd_np import nn
-    net = nn.fcn(64, 128, n_nets=8, rng=0)        # 8 networks, 33,088 parameters each
+    net = nn.fcn(64, 128, rng=0)                   # 33,088 parameters
     opt = nn.Adam(net.flat_params, lr=1e-4, maximize=True)
-    y = net.forward(x)                             # x: (8, batch, 64) -> y: (8, batch, 64)
+    y = net.forward(x)                             # x: (batch, 64) -> y: (batch, 64)
     net.backward(dy)                               # dy = ∂f/∂y, same shape as y
     opt.step(net.flat_grads)
 """

@@ -23,8 +23,8 @@ code minimises passes and allocations:
                                         s = lr (1 - β1) / ((1 - β1^t) c)
 
   That is 10 elementwise passes (11 with the finiteness check), against ~14 written naively.
-- Given ``Sequential.flat_params`` (one array for all parameters of all B networks) a step is
-  those 10 NumPy calls in total, whatever the number of layers and networks.
+- Given ``Sequential.flat_params`` (one array for all parameters of a network) a step is
+  those 10 NumPy calls in total, whatever the number of layers.
 - Long arrays are processed in chunks of ``chunk_size`` entries, so that the 10 passes over
   a chunk hit the cache instead of main memory once the state outgrows it.
 """
@@ -43,7 +43,7 @@ __all__ = ["Adam"]
 #: Default chunk length (entries). p, g, M, V and the workspace of one chunk (5 × 512 KiB)
 #: stay in the L3 cache between the 10 passes. Measured on a 2-core AMD EPYC (512 KiB L2,
 #: 32 MiB L3): 32-128 Ki entries are about equally good, 4 Ki is worse (per-call overhead),
-#: and unchunked Adam is 10-30% slower once the state outgrows the L3 (B >= 64 FCNs of 33k).
+#: and unchunked Adam is 10-30% slower once the state outgrows the L3 (from ~2 Mi entries).
 DEFAULT_CHUNK = 1 << 16
 
 

@@ -3,8 +3,7 @@
 The file holds plain arrays only, so it loads with ``allow_pickle=False``:
 
 - ``format``: the string ``"angd_np.nn/1"``;
-- ``param_0``, ``param_1``, ...: the network's ``params`` in order (with the leading network
-  axis if ``n_nets > 1``);
+- ``param_0``, ``param_1``, ...: the network's ``params`` in order;
 - ``adam.t``, ``adam.lr``, ..., ``adam.m_acc_0``, ``adam.v_acc_0``, ...: the entries of
   ``Adam.state_dict()`` when an optimiser is given.
 
@@ -62,7 +61,7 @@ def load(path, net, optimizer=None) -> None:
         for i, (new, p) in enumerate(zip(saved, net.params, strict=True)):
             if new.shape != p.shape:
                 raise ValueError(f"param_{i} in {path!r} has shape {new.shape}, the network's "
-                                 f"has {p.shape} (different architecture or n_nets)")
+                                 f"has {p.shape} (different architecture)")
         state = None
         if optimizer is not None:
             state = {k[len("adam."):]: data[k] for k in data.files if k.startswith("adam.")}

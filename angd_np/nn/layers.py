@@ -1,15 +1,9 @@
-"""Layers with an explicit forward and backward pass, batched over independent networks.
+"""Layers with an explicit forward and backward pass.
 
 Every layer maps ``forward(x) -> y`` and ``backward(dy) -> dx``, where ``dy = ∂L/∂y`` for
 some scalar loss L and ``dx = ∂L/∂x``; ``backward`` also OVERWRITES ``grads`` (one array per
 entry of ``params``, same shape) with ∂L/∂param. Gradients are not accumulated across calls
 (unlike micrograd), so there is nothing to zero between steps.
-
-Batched networks. A layer built with ``n_nets = B > 1`` holds B independent networks: every
-parameter carries a leading axis of length B, and so do ``x``, ``y``, ``dy`` and ``dx``.
-Network b sees only ``x[b]`` and its own parameters ``p[b]``; one NumPy call steps all B
-together (ANGD runs one network per Monte Carlo trial). With ``n_nets = 1`` there is no
-leading axis at all: the ordinary single-network case.
 
 Initialisation (all from an explicit ``rng``; biases are zero unless stated):
 
@@ -36,7 +30,7 @@ INITS = ("he", "glorot", "torch")
 
 
 def _init_params(rng, init, w_shape, b_shape, fan_in, fan_out):
-    """Draw (weight, bias) for one layer; shapes include the leading network axis if any."""
+    """Draw (weight, bias) of the given shapes for one layer."""
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     rng = as_generator(rng)
@@ -79,17 +73,10 @@ class Layer:
     once, which keeps the per-step overhead small.
     """
 
-    n_nets = 1
-
     def __init__(self):
         self.params: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
         self._y_shape = None
-
-    @property
-    def _lead(self) -> tuple:
-        """Leading network axis of every array: () for one network, (B,) for B networks."""
-        return () if self.n_nets == 1 else (self.n_nets,)
 
     def forward(self, x):
         """Output ``y`` for input ``x``; caches what ``backward`` needs."""
@@ -116,23 +103,19 @@ class Layer:
         self.params, self.grads = list(params), list(grads)
 
     def _check_batch_axes(self, x, feature_ndim: int, what: str):
-        """``x`` must be lead + (batch,) + feature axes, with the right network count."""
-        want = len(self._lead) + 1 + feature_ndim
-        if x.ndim != want or x.shape[: len(self._lead)] != self._lead:
-            lead = f"({self.n_nets}, " if self._lead else "("
-            raise ValueError(f"x must have shape {lead}batch, {what}) for "
-                             f"{type(self).__name__} with n_nets={self.n_nets}, got {x.shape}")
+        """``x`` must be (batch,) + feature axes."""
+        if x.ndim != 1 + feature_ndim:
+            raise ValueError(f"x must have shape (batch, {what}) for {type(self).__name__}, "
+                             f"got {x.shape}")
 
     def __repr__(self):
         return f"{type(self).__name__}()"
 
 
 class _ParamLayer(Layer):
-    def __init__(self, n_nets, rng, init, w_shape, b_shape, fan_in, fan_out):
+    def __init__(self, rng, init, w_shape, b_shape, fan_in, fan_out):
         super().__init__()
-        self.n_nets = check_int(n_nets, "n_nets", minimum=1)
-        w, b = _init_params(rng, init, self._lead + w_shape, self._lead + b_shape,
-                            fan_in, fan_out)
+        w, b = _init_params(rng, init, w_shape, b_shape, fan_in, fan_out)
         self.params = [w, b]
         self.grads = [np.zeros_like(w), np.zeros_like(b)]
 
@@ -144,8 +127,6 @@ class Dense(_ParamLayer):
     ----------
     d_in, d_out : int
         Input and output features.
-    n_nets : int
-        Number B of independent networks (leading axis); 1 means no leading axis.
     rng : Generator, int or None
         Source of the initial weights.
     init : {"he", "glorot", "torch"}
@@ -153,15 +134,15 @@ class Dense(_ParamLayer):
 
     Notes
     -----
-    ``params = [W, b]`` with W of shape lead + (d_in, d_out) and b of shape lead + (d_out,);
-    ``x`` has shape lead + (batch, d_in), ``y`` lead + (batch, d_out). Backward:
+    ``params = [W, b]`` with W of shape (d_in, d_out) and b of shape (d_out,); ``x`` has
+    shape (batch, d_in), ``y`` (batch, d_out). Backward:
     ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_batch dy, ∂L/∂x = dy Wᵀ.
     """
 
-    def __init__(self, d_in, d_out, *, n_nets=1, rng=None, init="he"):
+    def __init__(self, d_in, d_out, *, rng=None, init="he"):
         self.d_in = check_int(d_in, "d_in", minimum=1)
         self.d_out = check_int(d_out, "d_out", minimum=1)
-        super().__init__(n_nets, rng, init, (self.d_in, self.d_out), (self.d_out,),
+        super().__init__(rng, init, (self.d_in, self.d_out), (self.d_out,),
                          self.d_in, self.d_out)
 
     def _check(self, x):
@@ -173,35 +154,29 @@ class Dense(_ParamLayer):
     def _forward(self, x):
         self._x = x
         w, b = self.params
-        # One network: np.dot goes straight to BLAS, ~1 µs faster per call than np.matmul's
-        # dispatch (it adds up over ANGD's 3 layers x 2 passes x 500 iterations).
-        y = np.dot(x, w) if x.ndim == 2 else np.matmul(x, w)
-        # b of shape (B, d_out) must broadcast over the batch axis of y (B, batch, d_out).
-        y += b[..., None, :] if self.n_nets > 1 else b
+        # np.dot goes straight to BLAS, ~1 µs faster per call than np.matmul's dispatch
+        # (it adds up over 3 layers x 2 passes x 500 iterations of a training loop).
+        y = np.dot(x, w)
+        y += b
         return y
 
     def _backward(self, dy, need_dx=True):
         w, _ = self.params
         dw, db = self.grads
-        xt = self._x.swapaxes(-1, -2)
-        if dy.shape[-2] > 1:
+        xt = self._x.T
+        if dy.shape[0] > 1:
             np.matmul(xt, dy, out=dw)
-        elif self.n_nets == 1:
+        else:
             # One row: xᵀ dy is an outer product, which np.matmul computes in a slow generic
             # loop (k = 1); np.dot hands it to BLAS, ~3x faster.
             np.dot(xt, dy, out=dw)
-        else:
-            # The B outer products. einsum's sum over the single row writes each product
-            # once, 25-35% faster than broadcasting np.multiply (and 3x faster than matmul)
-            # for B = 8-32 networks of 128 x 128.
-            np.einsum("bki,bkj->bij", self._x, dy, out=dw)
-        np.add.reduce(dy, axis=-2, out=db)
+        np.add.reduce(dy, axis=0, out=db)
         if not need_dx:
             return None
-        return np.dot(dy, w.T) if dy.ndim == 2 else np.matmul(dy, w.swapaxes(-1, -2))
+        return np.dot(dy, w.T)
 
     def __repr__(self):
-        return f"Dense({self.d_in}, {self.d_out}, n_nets={self.n_nets})"
+        return f"Dense({self.d_in}, {self.d_out})"
 
 
 class ReLU(Layer):
@@ -219,7 +194,7 @@ class ReLU(Layer):
 
 
 class Flatten(Layer):
-    """Merge the last ``n_axes`` axes into one: lead + (batch, C, L) -> lead + (batch, C·L)."""
+    """Merge the last ``n_axes`` axes into one: (batch, C, L) -> (batch, C·L)."""
 
     def __init__(self, n_axes: int = 2):
         super().__init__()
@@ -254,25 +229,25 @@ class Conv1d(_ParamLayer):
         Input and output channels.
     kernel_size : int
         Kernel length k >= 1 (any k, also k > L).
-    n_nets, rng, init
+    rng, init
         As for ``Dense``; fan_in = c_in·k, fan_out = c_out·k.
 
     Notes
     -----
-    ``params = [K, b]``, K of shape lead + (c_out, c_in, k), b of shape lead + (c_out,);
-    x has shape lead + (batch, c_in, L) and y lead + (batch, c_out, L).
+    ``params = [K, b]``, K of shape (c_out, c_in, k), b of shape (c_out,); x has shape
+    (batch, c_in, L) and y (batch, c_out, L).
 
     The kernel is computed "im2col" style: the k shifted copies of x are stacked into a
-    matrix X of shape lead + (c_in·k, batch·L), so that forward is one matrix product per
-    network, y = K X + b, and backward is two: ∂L/∂K = dy Xᵀ and ∂L/∂X = Kᵀ dy, the
+    matrix X of shape (c_in·k, batch·L), so that forward is one matrix product,
+    y = K X + b, and backward is two: ∂L/∂K = dy Xᵀ and ∂L/∂X = Kᵀ dy, the
     latter folded back onto x by adding each shifted block at its shift ("col2im").
     """
 
-    def __init__(self, c_in, c_out, kernel_size, *, n_nets=1, rng=None, init="he"):
+    def __init__(self, c_in, c_out, kernel_size, *, rng=None, init="he"):
         self.c_in = check_int(c_in, "c_in", minimum=1)
         self.c_out = check_int(c_out, "c_out", minimum=1)
         self.kernel_size = k = check_int(kernel_size, "kernel_size", minimum=1)
-        super().__init__(n_nets, rng, init, (self.c_out, self.c_in, k), (self.c_out,),
+        super().__init__(rng, init, (self.c_out, self.c_in, k), (self.c_out,),
                          self.c_in * k, self.c_out * k)
         self._cols = None
 
@@ -292,43 +267,38 @@ class Conv1d(_ParamLayer):
                 yield j, slice(lo, hi), slice(lo + s, hi + s)
 
     def _forward(self, x):
-        *lead_batch, c_in, length = x.shape
-        n = lead_batch[-1]
-        lead = self._lead
-        cols_shape = lead + (c_in, self.kernel_size, n, length)
+        n, c_in, length = x.shape
+        cols_shape = (c_in, self.kernel_size, n, length)
         if self._cols is None or self._cols.shape != cols_shape:
             # Zeros at the padded edges are never overwritten, so the buffer is reused.
             self._cols = np.zeros(cols_shape)
-        xt = x.swapaxes(-3, -2)  # lead + (c_in, batch, L)
+        xt = x.swapaxes(0, 1)  # (c_in, batch, L)
         for j, out, inp in self._shifts(length):
             self._cols[..., j, :, out] = xt[..., inp]
         self._x_shape = x.shape
-        cols = self._cols.reshape(lead + (c_in * self.kernel_size, n * length))
+        cols = self._cols.reshape(c_in * self.kernel_size, n * length)
         kernel, bias = self.params
-        y = np.matmul(kernel.reshape(lead + (self.c_out, -1)), cols)
-        y += bias[..., None]
-        return y.reshape(lead + (self.c_out, n, length)).swapaxes(-3, -2)
+        y = np.matmul(kernel.reshape(self.c_out, -1), cols)
+        y += bias[:, None]
+        return y.reshape(self.c_out, n, length).swapaxes(0, 1)
 
     def _backward(self, dy, need_dx=True):
-        *lead_batch, _, length = dy.shape
-        n = lead_batch[-1]
-        lead = self._lead
+        n, _, length = dy.shape
         kernel, _ = self.params
         dkernel, dbias = self.grads
-        dy2 = dy.swapaxes(-3, -2).reshape(lead + (self.c_out, n * length))
-        cols = self._cols.reshape(lead + (self.c_in * self.kernel_size, n * length))
+        dy2 = dy.swapaxes(0, 1).reshape(self.c_out, n * length)
+        cols = self._cols.reshape(self.c_in * self.kernel_size, n * length)
         # dkernel is contiguous, so this reshape is a view: matmul writes straight into grads.
-        np.matmul(dy2, cols.swapaxes(-1, -2), out=dkernel.reshape(lead + (self.c_out, -1)))
+        np.matmul(dy2, cols.T, out=dkernel.reshape(self.c_out, -1))
         np.add.reduce(dy2, axis=-1, out=dbias)
         if not need_dx:
             return None
-        dcols = np.matmul(kernel.reshape(lead + (self.c_out, -1)).swapaxes(-1, -2), dy2)
-        dcols = dcols.reshape(lead + (self.c_in, self.kernel_size, n, length))
-        dxt = np.zeros(lead + (self.c_in, n, length))
+        dcols = np.matmul(kernel.reshape(self.c_out, -1).T, dy2)
+        dcols = dcols.reshape(self.c_in, self.kernel_size, n, length)
+        dxt = np.zeros((self.c_in, n, length))
         for j, out, inp in self._shifts(length):
             dxt[..., inp] += dcols[..., j, :, out]
-        return dxt.swapaxes(-3, -2)
+        return dxt.swapaxes(0, 1)
 
     def __repr__(self):
-        return (f"Conv1d({self.c_in}, {self.c_out}, kernel_size={self.kernel_size}, "
-                f"n_nets={self.n_nets})")
+        return f"Conv1d({self.c_in}, {self.c_out}, kernel_size={self.kernel_size})"

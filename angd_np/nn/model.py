@@ -5,12 +5,11 @@ buffer ``flat_params`` (and all gradients into ``flat_grads``). ``params`` and `
 views into those buffers, so
 
 - changing ``params[i]`` in place changes the network (they are the live arrays), and
-- an optimiser can update every parameter of every network in a few fused in-place passes
-  over a single array (``Adam(net.flat_params)``; ``opt.step(net.flat_grads)``), which is
-  what makes a step cheap (see ``adam.py``).
+- an optimiser can update every parameter in a few fused in-place passes over a single
+  array (``Adam(net.flat_params)``; ``opt.step(net.flat_grads)``), which is what makes a
+  step cheap (see ``adam.py``).
 
-Each parameter occupies one contiguous block of the buffer, of shape lead + shape, where
-lead is () for one network and (B,) for ``n_nets = B`` independent networks.
+Each parameter occupies one contiguous block of the buffer, in the order of ``params``.
 """
 
 from __future__ import annotations
@@ -29,19 +28,16 @@ class Sequential:
     Parameters
     ----------
     *layers : Layer
-        Layers with parameters must agree on ``n_nets``.
 
     Attributes
     ----------
     params, grads : list of ndarray
         Live parameter arrays and their gradients (same shapes), views of ``flat_params`` and
         ``flat_grads``. ``grads`` is overwritten by every ``backward``.
-    flat_params, flat_grads : ndarray of shape (n_nets · n_params,), float64
-        All parameters (gradients) of all networks in one contiguous buffer.
-    n_nets : int
-        Number B of independent networks (1: no leading axis).
+    flat_params, flat_grads : ndarray of shape (n_params,), float64
+        All parameters (gradients) in one contiguous buffer.
     n_params : int
-        Number of parameters of ONE network.
+        Number of parameters.
     """
 
     def __init__(self, *layers: Layer):
@@ -51,13 +47,8 @@ class Sequential:
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential takes Layer instances, got {type(layer).__name__}")
         self.layers = list(layers)
-        counts = {layer.n_nets for layer in layers if layer.params}
-        if len(counts) > 1:
-            raise ValueError(f"all layers must have the same n_nets, got {sorted(counts)}")
-        self.n_nets = counts.pop() if counts else 1
         sizes = [p.size for layer in layers for p in layer.params]
-        total = int(sum(sizes))
-        self.n_params = total // self.n_nets
+        total = self.n_params = int(sum(sizes))
         self.flat_params = np.empty(total)
         self.flat_grads = np.zeros(total)
         self.params, self.grads = [], []
@@ -76,10 +67,10 @@ class Sequential:
         self._y_shape = None
 
     def forward(self, x, *, check=True):
-        """Network output for ``x`` (layout of the first layer; lead axis B if n_nets > 1).
+        """Network output for ``x`` (in the layout of the first layer).
 
         ``x`` is checked once for dtype and NaN/inf; every layer checks its input's shape.
-        ``check=False`` skips all of that: for a hot loop (ANGD's 500 iterations) that
+        ``check=False`` skips all of that: for a hot loop (e.g. 500 iterations) that
         feeds float64 arrays of a shape already accepted once, where the checks cost ~10%
         of a step. A wrong input then fails inside NumPy, or not at all.
         """
@@ -106,7 +97,7 @@ class Sequential:
         """∂L/∂x for ``dy`` = ∂L/∂y of the last ``forward``; overwrites ``grads``.
 
         With ``input_grad=False`` the first layer skips ∂L/∂x (one matrix product) and None
-        is returned: ANGD needs only the parameter gradients, its input being data.
+        is returned: for training on data, where only the parameter gradients are needed.
         ``check=False`` skips the dtype, NaN/inf and shape checks of ``dy`` (see ``forward``).
         """
         if check:
@@ -127,7 +118,7 @@ class Sequential:
         return f"Sequential({inner})"
 
 
-def fcn(d_in, hidden, *, n_nets=1, rng=None, init="he"):
+def fcn(d_in, hidden, *, rng=None, init="he"):
     """The paper's fully connected update network (§V, eq. (9); ANGD-FCN).
 
     Input -> Dense(hidden) -> ReLU -> Dense(hidden) -> ReLU -> Dense(d_in), so the output
@@ -139,8 +130,6 @@ def fcn(d_in, hidden, *, n_nets=1, rng=None, init="he"):
         Input and output features (2·M·K for real and imaginary parts of an M×K gradient).
     hidden : int
         Width of both hidden layers.
-    n_nets : int
-        Number B of independent networks; x then has shape (B, batch, d_in).
     rng : Generator, int or None
         Source of the initial parameters.
     init : {"he", "torch"}
@@ -150,23 +139,23 @@ def fcn(d_in, hidden, *, n_nets=1, rng=None, init="he"):
     Returns
     -------
     Sequential
-        Maps x of shape (batch, d_in) (or (B, batch, d_in)) to the same shape.
-        d_in = 64, hidden = 128 gives 33,088 parameters per network.
+        Maps x of shape (batch, d_in) to the same shape.
+        d_in = 64, hidden = 128 gives 33,088 parameters.
     """
     d_in = check_int(d_in, "d_in", minimum=1)
     hidden = check_int(hidden, "hidden", minimum=1)
     hidden_init, out_init = _inits(init)
     rng_layers = _spawn(rng, 3)
     return Sequential(
-        Dense(d_in, hidden, n_nets=n_nets, rng=rng_layers[0], init=hidden_init),
+        Dense(d_in, hidden, rng=rng_layers[0], init=hidden_init),
         ReLU(),
-        Dense(hidden, hidden, n_nets=n_nets, rng=rng_layers[1], init=hidden_init),
+        Dense(hidden, hidden, rng=rng_layers[1], init=hidden_init),
         ReLU(),
-        Dense(hidden, d_in, n_nets=n_nets, rng=rng_layers[2], init=out_init),
+        Dense(hidden, d_in, rng=rng_layers[2], init=out_init),
     )
 
 
-def cnn(length, *, n_nets=1, rng=None, init="he", channels=16, kernel_size=3):
+def cnn(length, *, rng=None, init="he", channels=16, kernel_size=3):
     """The paper's convolutional update network (§VI-4, ANGD-CNN).
 
     Conv1d(2 -> channels, k, same) -> ReLU -> Conv1d(channels -> channels, k, same) -> ReLU
@@ -176,7 +165,7 @@ def cnn(length, *, n_nets=1, rng=None, init="he", channels=16, kernel_size=3):
     ----------
     length : int
         Length L of each input channel (M·K entries of the gradient).
-    n_nets, rng, init
+    rng, init
         As for ``fcn``.
     channels, kernel_size : int
         Filters per convolution and kernel length.
@@ -184,9 +173,9 @@ def cnn(length, *, n_nets=1, rng=None, init="he", channels=16, kernel_size=3):
     Returns
     -------
     Sequential
-        Maps x of shape (batch, 2, length) (channel 0 real part, channel 1 imaginary part;
-        or (B, batch, 2, length)) to an output of shape (batch, 2·length) (or (B, batch,
-        2·length)): the first ``length`` entries real, the last ``length`` imaginary parts.
+        Maps x of shape (batch, 2, length) (channel 0 real part, channel 1 imaginary part)
+        to an output of shape (batch, 2·length): the first ``length`` entries real, the
+        last ``length`` imaginary parts.
     """
     length = check_int(length, "length", minimum=1)
     channels = check_int(channels, "channels", minimum=1)
@@ -195,12 +184,12 @@ def cnn(length, *, n_nets=1, rng=None, init="he", channels=16, kernel_size=3):
     rng_layers = _spawn(rng, 3)
     c = channels
     return Sequential(
-        Conv1d(2, c, kernel_size, n_nets=n_nets, rng=rng_layers[0], init=hidden_init),
+        Conv1d(2, c, kernel_size, rng=rng_layers[0], init=hidden_init),
         ReLU(),
-        Conv1d(c, c, kernel_size, n_nets=n_nets, rng=rng_layers[1], init=hidden_init),
+        Conv1d(c, c, kernel_size, rng=rng_layers[1], init=hidden_init),
         ReLU(),
         Flatten(2),
-        Dense(c * length, 2 * length, n_nets=n_nets, rng=rng_layers[2], init=out_init),
+        Dense(c * length, 2 * length, rng=rng_layers[2], init=out_init),
     )
 
 

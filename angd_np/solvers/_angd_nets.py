@@ -279,8 +279,8 @@ def build(network, M, K, opts, params, grads):
 
 
 def init_from_stream(lean, network, M, K, opts, stream):
-    """Draw the instance's network with ``nn`` from ``stream`` (as the batched engine did)
-    and copy it into ``lean``; ``zero_last`` zeroes the output layer."""
+    """Draw the instance's network with ``nn`` from ``stream`` and copy it into ``lean``;
+    ``zero_last`` zeroes the output layer."""
     if network == "fcn":
         net = nn.fcn(2 * M * K, opts.hidden, rng=stream, init=opts.net_init)
     else:

@@ -20,9 +20,8 @@ networks' lean layout in ``_angd_nets.py``; Adam with scaled moments in ``_angd_
 
 Batches. Every instance is solved on its own, one after another, by a lean loop of about
 fifty NumPy calls per iteration: a network's parameters and moments (~0.5-1 MB) fill the
-cache already, so stepping many networks together does not pay (measured on the prototype
-of the design notes, and by the old batched engine: 10-11 instances/s on 2 cores against
-this loop's ~20 in float64). A batch is
+cache already, so stepping many networks together does not pay (stepping B networks per
+NumPy call gave 10-11 instances/s on 2 cores against this loop's ~20 in float64). A batch is
 cut into chunks of ``chunk`` instances, which run on ``workers`` processes (a pool this
 call starts and stops; each NumPy call holds the GIL for its overhead, so threads give
 1.0-1.5× on 2 cores where processes give 2×), or on ``threads`` threads in this process.

@@ -51,7 +51,6 @@ from .result import Result
 
 __all__ = [
     "flatten_problem",
-    "unflatten",
     "instance_streams",
     "initial_W",
     "BestTracker",
@@ -77,11 +76,6 @@ def flatten_problem(problem) -> Problem:
     if angles is not None and angles.ndim > 1:
         angles = angles.reshape(n, -1)
     return problem.with_(H=problem.H.reshape(n, M, K), A=A, user_angles_rad=angles)
-
-
-def unflatten(x, batch_shape):
-    """Reshape an array with leading axis n back to the problem's batch shape."""
-    return None if x is None else x.reshape(tuple(batch_shape) + x.shape[1:])
 
 
 def instance_streams(rng, n: int):

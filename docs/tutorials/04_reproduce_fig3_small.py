@@ -56,7 +56,7 @@ print("stored files:", sorted(p.name for p in folders["paper"].iterdir()))
 # Each figure folder holds `results.csv` (one row per trial, x-value and method),
 # `summary.csv` (per x and method: the mean of each metric and its 95% confidence
 # half-width), `meta.json` (the full configuration, seed and versions) and, with `plot=True`,
-# the PNG and PDF (DESIGN.md, "CLI"). Only columns whose names say *time* differ between two
+# the PNG and PDF. Only columns whose names say *time* differ between two
 # runs of the same command, so we leave them out when printing.
 
 # %%

@@ -6,10 +6,10 @@ import pytest
 from angd_np.nn import Adam, Dense, Sequential, fcn, load, save
 
 
-def trained(n_nets, rng, steps=3):
-    net = fcn(3, 5, n_nets=n_nets, rng=rng)
+def trained(rng, steps=3):
+    net = fcn(3, 5, rng=rng)
     opt = Adam(net.flat_params, lr=1e-2, maximize=True)
-    x = rng.standard_normal((n_nets, 2, 3) if n_nets > 1 else (2, 3))
+    x = rng.standard_normal((2, 3))
     for _ in range(steps):
         net.backward(net.forward(x))
         opt.step(net.flat_grads)
@@ -17,10 +17,10 @@ def trained(n_nets, rng, steps=3):
 
 
 def test_round_trip_restores_parameters_and_optimiser_in_place(tmp_path, rng):
-    net, opt, x = trained(2, rng)
+    net, opt, x = trained(rng)
     path = tmp_path / "state.npz"
     save(path, net, opt)
-    net2 = fcn(3, 5, n_nets=2, rng=99)
+    net2 = fcn(3, 5, rng=99)
     opt2 = Adam(net2.flat_params)
     flat_before = net2.flat_params
     load(path, net2, opt2)
@@ -35,7 +35,7 @@ def test_round_trip_restores_parameters_and_optimiser_in_place(tmp_path, rng):
 
 
 def test_file_loads_without_pickle_and_holds_plain_arrays(tmp_path, rng):
-    net, opt, _ = trained(1, rng)
+    net, opt, _ = trained(rng)
     path = tmp_path / "state.npz"
     save(path, net, opt)
     with np.load(path, allow_pickle=False) as data:
@@ -44,15 +44,15 @@ def test_file_loads_without_pickle_and_holds_plain_arrays(tmp_path, rng):
 
 
 def test_loading_into_another_architecture_is_refused(tmp_path, rng):
-    net, _, _ = trained(2, rng)
+    net, _, _ = trained(rng)
     path = tmp_path / "state.npz"
     save(path, net)
-    with pytest.raises(ValueError, match="n_nets"):
-        load(path, fcn(3, 5, n_nets=3, rng=0))
+    with pytest.raises(ValueError, match="different architecture"):
+        load(path, fcn(3, 6, rng=0))
     with pytest.raises(ValueError, match="parameter arrays"):
-        load(path, Sequential(Dense(3, 3, n_nets=2, rng=0)))
+        load(path, Sequential(Dense(3, 3, rng=0)))
     with pytest.raises(ValueError, match="no optimiser state"):
-        other = fcn(3, 5, n_nets=2, rng=0)
+        other = fcn(3, 5, rng=0)
         load(path, other, Adam(other.flat_params))
 
 

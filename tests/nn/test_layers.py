@@ -65,17 +65,15 @@ def naive_conv1d(x, kernel, bias):
     return y
 
 
-n_nets_st = st.sampled_from([1, 2, 3])
 seed_st = st.integers(0, 2**32 - 1)
 
 
-@given(n_nets=n_nets_st, batch=st.integers(1, 4), d_in=st.integers(1, 6),
-       d_out=st.integers(1, 6), init=st.sampled_from(["he", "glorot", "torch"]), seed=seed_st)
-def test_dense_backward_matches_finite_differences(n_nets, batch, d_in, d_out, init, seed):
+@given(batch=st.integers(1, 4), d_in=st.integers(1, 6), d_out=st.integers(1, 6),
+       init=st.sampled_from(["he", "glorot", "torch"]), seed=seed_st)
+def test_dense_backward_matches_finite_differences(batch, d_in, d_out, init, seed):
     rng = np.random.default_rng(seed)
-    layer = Dense(d_in, d_out, n_nets=n_nets, rng=rng, init=init)
-    lead = (n_nets,) if n_nets > 1 else ()
-    x = rng.standard_normal(lead + (batch, d_in))
+    layer = Dense(d_in, d_out, rng=rng, init=init)
+    x = rng.standard_normal((batch, d_in))
     pairs = loss_and_grad_check(layer.forward, layer.backward, x,
                                 (layer.params, layer.grads), rng)
     assert_pairs_close(pairs)
@@ -101,37 +99,29 @@ def test_flatten_backward_is_the_inverse_reshape(shape, seed):
     np.testing.assert_array_equal(layer.backward(dy), dy.reshape(shape))
 
 
-conv_case = dict(n_nets=n_nets_st, batch=st.integers(1, 3), c_in=st.integers(1, 3),
+conv_case = dict(batch=st.integers(1, 3), c_in=st.integers(1, 3),
                  c_out=st.integers(1, 3), k=st.integers(1, 6), length=st.integers(1, 7),
                  seed=seed_st)
 
 
 @given(**conv_case)
-def test_conv1d_backward_matches_finite_differences(n_nets, batch, c_in, c_out, k, length,
-                                                    seed):
+def test_conv1d_backward_matches_finite_differences(batch, c_in, c_out, k, length, seed):
     rng = np.random.default_rng(seed)
-    layer = Conv1d(c_in, c_out, k, n_nets=n_nets, rng=rng, init="torch")
-    lead = (n_nets,) if n_nets > 1 else ()
-    x = rng.standard_normal(lead + (batch, c_in, length))
+    layer = Conv1d(c_in, c_out, k, rng=rng, init="torch")
+    x = rng.standard_normal((batch, c_in, length))
     pairs = loss_and_grad_check(layer.forward, layer.backward, x,
                                 (layer.params, layer.grads), rng)
     assert_pairs_close(pairs)
 
 
 @given(**conv_case)
-def test_conv1d_matches_naive_loop_for_every_network(n_nets, batch, c_in, c_out, k, length,
-                                                     seed):
+def test_conv1d_matches_naive_loop(batch, c_in, c_out, k, length, seed):
     rng = np.random.default_rng(seed)
-    layer = Conv1d(c_in, c_out, k, n_nets=n_nets, rng=rng, init="torch")
-    lead = (n_nets,) if n_nets > 1 else ()
-    x = rng.standard_normal(lead + (batch, c_in, length))
-    y = layer.forward(x)
+    layer = Conv1d(c_in, c_out, k, rng=rng, init="torch")
+    x = rng.standard_normal((batch, c_in, length))
     kernel, bias = layer.params
-    if n_nets == 1:
-        x, y, kernel, bias = x[None], y[None], kernel[None], bias[None]
-    for b in range(n_nets):
-        np.testing.assert_allclose(y[b], naive_conv1d(x[b], kernel[b], bias[b]),
-                                   rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(x), naive_conv1d(x, kernel, bias),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_conv1d_even_kernel_pads_more_on_the_right():
@@ -149,8 +139,7 @@ def test_layers_accept_integer_input_and_return_float64():
 @pytest.mark.parametrize("layer, x, message", [
     (Dense(3, 2, rng=0), np.ones((4, 5)), "3 features"),
     (Dense(3, 2, rng=0), np.ones(3), "shape"),
-    (Dense(3, 2, n_nets=2, rng=0), np.ones((3, 4, 3)), "n_nets=2"),
-    (Dense(3, 2, n_nets=2, rng=0), np.ones((4, 3)), "n_nets=2"),
+    (Dense(3, 2, rng=0), np.ones((3, 4, 3)), r"\(batch, d_in\)"),
     (Conv1d(2, 4, 3, rng=0), np.ones((1, 3, 8)), "2 channels"),
     (Conv1d(2, 4, 3, rng=0), np.ones((2, 8)), "shape"),
     (Dense(3, 2, rng=0), np.array([[1.0, np.nan, 0.0]]), "finite"),
@@ -181,7 +170,6 @@ def test_backward_checks_dy_shape_and_order_of_calls():
 @pytest.mark.parametrize("kwargs, error", [
     (dict(d_in=0, d_out=2), ValueError),
     (dict(d_in=2.0, d_out=2), TypeError),
-    (dict(d_in=2, d_out=2, n_nets=0), ValueError),
     (dict(d_in=2, d_out=2, init="xavier"), ValueError),
     (dict(d_in=2, d_out=2, rng="seed"), TypeError),
 ])
@@ -202,27 +190,19 @@ def test_initialisations_have_the_documented_scale():
     assert torch_b.any()
 
 
-def test_same_seed_gives_same_parameters_and_networks_differ():
-    a = Dense(3, 4, n_nets=2, rng=7).params[0]
-    b = Dense(3, 4, n_nets=2, rng=7).params[0]
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a[0], a[1])
+def test_same_seed_gives_same_parameters_and_seeds_differ():
+    np.testing.assert_array_equal(Dense(3, 4, rng=7).params[0], Dense(3, 4, rng=7).params[0])
+    assert not np.array_equal(Dense(3, 4, rng=7).params[0], Dense(3, 4, rng=8).params[0])
 
 
-@pytest.mark.parametrize("n_nets", [1, 3])
-def test_dense_single_row_gradients_equal_each_networks_outer_product(rng, n_nets):
-    # batch = 1 takes the outer-product fast paths (np.dot for one network, einsum for B):
-    # they must equal the textbook x^T dy, W-gradient for W-gradient, bit for bit.
-    layer = Dense(5, 4, n_nets=n_nets, rng=rng)
-    lead = (n_nets,) if n_nets > 1 else ()
-    x = rng.standard_normal(lead + (1, 5))
+def test_dense_single_row_gradients_equal_the_outer_product(rng):
+    # batch = 1 takes the outer-product fast path (np.dot): it must equal the textbook
+    # x^T dy bit for bit.
+    layer = Dense(5, 4, rng=rng)
+    x = rng.standard_normal((1, 5))
     layer.forward(x)
-    dy = rng.standard_normal(lead + (1, 4))
+    dy = rng.standard_normal((1, 4))
     dx = layer.backward(dy)
-    xs, dys = x.reshape(n_nets, 5), dy.reshape(n_nets, 4)
-    w = layer.params[0].reshape(n_nets, 5, 4)
-    for b in range(n_nets):
-        np.testing.assert_array_equal(layer.grads[0].reshape(n_nets, 5, 4)[b],
-                                      np.outer(xs[b], dys[b]))
-        np.testing.assert_allclose(dx.reshape(n_nets, 5)[b], w[b] @ dys[b], rtol=1e-13)
-    np.testing.assert_array_equal(layer.grads[1].reshape(n_nets, 4), dys)
+    np.testing.assert_array_equal(layer.grads[0], np.outer(x[0], dy[0]))
+    np.testing.assert_allclose(dx[0], layer.params[0] @ dy[0], rtol=1e-13)
+    np.testing.assert_array_equal(layer.grads[1], dy[0])

@@ -1,11 +1,11 @@
-"""Sequential and the paper's builders: gradients, batching, live flat buffers, bad input."""
+"""Sequential and the paper's builders: gradients, live flat buffers, bad input."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from angd_np.nn import Dense, ReLU, Sequential, cnn, fcn
+from angd_np.nn import ReLU, Sequential, cnn, fcn
 
 from .test_layers import assert_pairs_close, loss_and_grad_check
 
@@ -24,90 +24,50 @@ def check_net(net, x, rng):
     assert_pairs_close(pairs, scale=max(1.0, float(np.abs(net.forward(x)).max())))
 
 
-@given(n_nets=st.sampled_from([1, 2, 3]), batch=st.integers(1, 3), d_in=st.integers(1, 6),
-       hidden=st.integers(1, 8), init=st.sampled_from(["he", "torch"]),
-       x_scale_exp=st.floats(-3.0, 6.0), seed=seed_st)
-def test_fcn_backward_matches_finite_differences_at_any_input_scale(n_nets, batch, d_in,
-                                                                     hidden, init, x_scale_exp,
-                                                                     seed):
-    # ANGD feeds raw CSBF gradients, up to ~1e4 x ||W|| (DESIGN.md), or normalised ones.
+@given(batch=st.integers(1, 3), d_in=st.integers(1, 6), hidden=st.integers(1, 8),
+       init=st.sampled_from(["he", "torch"]), x_scale_exp=st.floats(-3.0, 6.0), seed=seed_st)
+def test_fcn_backward_matches_finite_differences_at_any_input_scale(batch, d_in, hidden, init,
+                                                                     x_scale_exp, seed):
+    # ANGD feeds raw CSBF gradients, up to ~1e4 x ||W|| at the paper's numbers, or
+    # normalised ones.
     rng = np.random.default_rng(seed)
-    net = fcn(d_in, hidden, n_nets=n_nets, rng=rng, init=init)
-    lead = (n_nets,) if n_nets > 1 else ()
-    check_net(net, 10.0**x_scale_exp * rng.standard_normal(lead + (batch, d_in)), rng)
+    net = fcn(d_in, hidden, rng=rng, init=init)
+    check_net(net, 10.0**x_scale_exp * rng.standard_normal((batch, d_in)), rng)
 
 
-@given(n_nets=st.sampled_from([1, 2]), batch=st.integers(1, 2), length=st.integers(1, 6),
-       channels=st.integers(1, 4), k=st.integers(1, 5), seed=seed_st)
-def test_cnn_backward_matches_finite_differences(n_nets, batch, length, channels, k, seed):
+@given(batch=st.integers(1, 2), length=st.integers(1, 6), channels=st.integers(1, 4),
+       k=st.integers(1, 5), seed=seed_st)
+def test_cnn_backward_matches_finite_differences(batch, length, channels, k, seed):
     rng = np.random.default_rng(seed)
-    net = cnn(length, n_nets=n_nets, rng=rng, init="torch", channels=channels, kernel_size=k)
-    lead = (n_nets,) if n_nets > 1 else ()
-    check_net(net, rng.standard_normal(lead + (batch, 2, length)), rng)
-
-
-def single_copies(net, build):
-    """Each network of a batched ``net`` as its own ``n_nets=1`` network."""
-    alone = []
-    for b in range(net.n_nets):
-        single = build(1)
-        for p_single, p in zip(single.params, net.params, strict=True):
-            p_single[...] = p[b]
-        alone.append(single)
-    return alone
-
-
-@pytest.mark.parametrize("build, feature_shape", [
-    (lambda n, rng=None: fcn(6, 5, n_nets=n, rng=rng), (6,)),
-    (lambda n, rng=None: cnn(5, n_nets=n, rng=rng, init="torch"), (2, 5)),
-])
-@given(n_nets=st.integers(2, 5), batch=st.integers(1, 3), seed=seed_st)
-def test_batched_networks_give_the_results_of_each_network_alone(build, feature_shape, n_nets,
-                                                                 batch, seed):
-    rng = np.random.default_rng(seed)
-    net = build(n_nets, rng)
-    x = rng.standard_normal((n_nets, batch) + feature_shape)
-    y = net.forward(x)
-    dy = rng.standard_normal(y.shape)
-    dx = net.backward(dy)
-    for b, single in enumerate(single_copies(net, build)):
-        # Same BLAS kernels on the same numbers: bit-for-bit equal, not merely close.
-        np.testing.assert_array_equal(single.forward(x[b]), y[b])
-        np.testing.assert_array_equal(single.backward(dy[b]), dx[b])
-        for g_single, g in zip(single.grads, net.grads, strict=True):
-            np.testing.assert_array_equal(g_single, g[b])
+    net = cnn(length, rng=rng, init="torch", channels=channels, kernel_size=k)
+    check_net(net, rng.standard_normal((batch, 2, length)), rng)
 
 
 def test_fcn_of_the_paper_has_33088_parameters_and_keeps_the_input_size():
     net = fcn(64, 128, rng=0)
     assert net.n_params == 33088 and net.flat_params.shape == (33088,)
     assert net.forward(np.ones((3, 64))).shape == (3, 64)
-    batched = fcn(64, 128, n_nets=4, rng=0)
-    assert batched.flat_params.shape == (4 * 33088,) and batched.n_params == 33088
-    assert [p.shape[0] for p in batched.params] == [4] * 6
 
 
 def test_cnn_maps_two_channels_to_twice_the_length():
     net = cnn(32, rng=0)
     assert net.forward(np.ones((3, 2, 32))).shape == (3, 64)
-    batched = cnn(32, n_nets=2, rng=0)
-    assert batched.forward(np.ones((2, 3, 2, 32))).shape == (2, 3, 64)
     # Conv(2->16, 3), Conv(16->16, 3), Dense(16·32 -> 64)
     assert net.n_params == (16 * 2 * 3 + 16) + (16 * 16 * 3 + 16) + (512 * 64 + 64)
 
 
 def test_params_and_grads_are_live_views_of_the_flat_buffers(rng):
-    net = fcn(3, 4, n_nets=2, rng=rng)
-    x = rng.standard_normal((2, 1, 3))
+    net = fcn(3, 4, rng=rng)
+    x = rng.standard_normal((2, 3))
     y0 = net.forward(x)
-    net.params[-1][...] += 1.0  # output bias of both networks
+    net.params[-1][...] += 1.0  # output bias
     np.testing.assert_allclose(net.forward(x), y0 + 1.0)
     net.flat_params *= 0.0
     assert not net.forward(x).any()
     net.backward(np.ones_like(y0))
     assert np.shares_memory(net.grads[0], net.flat_grads)
     np.testing.assert_array_equal(net.flat_grads[-3:], net.grads[-1].ravel()[-3:])
-    assert net.flat_grads[-3:].tolist() == [1.0, 1.0, 1.0]  # ∂L/∂b of the output layer
+    assert net.flat_grads[-3:].tolist() == [2.0, 2.0, 2.0]  # ∂L/∂b: dy summed over 2 rows
 
 
 def test_backward_overwrites_grads_instead_of_accumulating(rng):
@@ -129,8 +89,7 @@ def test_same_rng_seed_gives_same_network_and_different_seeds_differ():
 
 @pytest.mark.parametrize("net, x, message", [
     (fcn(4, 8, rng=0), np.ones((2, 5)), "4 features"),
-    (fcn(4, 8, n_nets=3, rng=0), np.ones((2, 1, 4)), "n_nets=3"),
-    (fcn(4, 8, n_nets=3, rng=0), np.ones((1, 4)), "n_nets=3"),
+    (fcn(4, 8, rng=0), np.ones((2, 1, 4)), r"\(batch, d_in\)"),
     (cnn(6, rng=0), np.ones((1, 3, 6)), "2 channels"),
     (cnn(6, rng=0), np.ones((1, 2, 7)), "96 features"),
     (cnn(6, rng=0), np.ones((2, 6)), "shape"),
@@ -150,8 +109,6 @@ def test_bad_dy_and_bad_construction_raise():
         net.backward(np.ones((2, 4)))
     with pytest.raises(ValueError, match="finite"):
         net.backward(np.full((1, 4), np.nan))
-    with pytest.raises(ValueError, match="same n_nets"):
-        Sequential(Dense(2, 2, n_nets=2, rng=0), Dense(2, 2, n_nets=3, rng=0))
     with pytest.raises(ValueError, match="at least one layer"):
         Sequential()
     with pytest.raises(TypeError, match="Layer"):
@@ -161,7 +118,7 @@ def test_bad_dy_and_bad_construction_raise():
 
 
 def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng):
-    for net, x in ((fcn(4, 6, n_nets=2, rng=rng), rng.standard_normal((2, 3, 4))),
+    for net, x in ((fcn(4, 6, rng=rng), rng.standard_normal((3, 4))),
                    (cnn(5, rng=rng), rng.standard_normal((3, 2, 5)))):
         dy = rng.standard_normal(net.forward(x).shape)
         assert net.backward(dy).shape == x.shape
@@ -173,9 +130,9 @@ def test_backward_without_input_gradient_gives_the_same_parameter_gradients(rng)
 
 @pytest.mark.parametrize("build,shape", [
     (lambda rng: fcn(4, 6, rng=rng), (1, 4)),
-    (lambda rng: fcn(4, 6, n_nets=3, rng=rng), (3, 1, 4)),
-    (lambda rng: fcn(4, 6, n_nets=2, rng=rng), (2, 3, 4)),
-    (lambda rng: cnn(5, n_nets=2, rng=rng), (2, 1, 2, 5)),
+    (lambda rng: fcn(4, 6, rng=rng), (3, 4)),
+    (lambda rng: cnn(5, rng=rng), (1, 2, 5)),
+    (lambda rng: cnn(5, rng=rng), (3, 2, 5)),
 ])
 def test_unchecked_fast_path_gives_the_same_outputs_and_gradients(rng, build, shape):
     net = build(rng)
