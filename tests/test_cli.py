@@ -53,10 +53,12 @@ def test_every_subcommand_has_help_with_examples(command, capsys):
     assert "examples:" in capsys.readouterr().out  # argparse prints help to sys.stdout
 
 
-def test_help_text_contains_examples():
-    proc = subprocess.run([sys.executable, "-m", "angd_np", "figure", "--help"],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0 and "examples:" in proc.stdout and "--scheduler" in proc.stdout
+def test_an_unknown_preset_exits_2_naming_every_scenario_preset(capsys):
+    from angd_np.system import PRESETS
+
+    code, _, err = _run(["solve", "--preset", "nope"], capsys)
+    assert code == 2
+    assert all(repr(name) in err for name in PRESETS), err
 
 
 def test_solve_prints_one_table_row_per_method(capsys):
@@ -71,7 +73,11 @@ def test_solve_json_is_parseable_and_matches_the_table_numbers(capsys):
     assert code == 0
     data = json.loads(out)
     assert data["seed"] == 4 and data["results"][0]["method"] == "zf"
-    assert data["results"][0]["sum_rate"] > 0
+    code, table, _ = _run(["solve", "--methods", "zf", "--seed", "4"], capsys)
+    row = table.splitlines()[3].split()  # method, sum rate, sensing, CSBF, ...
+    assert row[0] == "zf"
+    for column, key in ((1, "sum_rate"), (2, "sensing"), (3, "csbf")):
+        assert float(row[column]) == pytest.approx(data["results"][0][key], rel=1e-4)
 
 
 def test_figure_then_report_writes_report_with_the_paper_claims(tmp_path, capsys):

@@ -7,8 +7,14 @@ import json
 import pytest
 
 from angd_np.cli import main
-from angd_np.experiments import FIGURES, FigureSpec, read_csv, register_figure, unregister_figure
-from angd_np.experiments.figures import draw_tradeoff
+from angd_np.experiments import (
+    FIGURES,
+    FigureSpec,
+    make_config,
+    read_csv,
+    register_figure,
+    unregister_figure,
+)
 
 
 @pytest.fixture
@@ -47,6 +53,19 @@ def test_figure_all_includes_registered_figures_and_names_are_unique(toy_figure)
         FigureSpec("x", "n_tx", (4,), "M", ("zf",), curves="nope")
 
 
-def test_every_builtin_figure_names_its_own_plot_function():
-    assert FIGURES["tradeoff"].plot is draw_tradeoff
-    assert {spec.curves for spec in FIGURES.values()} == {None, "pattern", "history"}
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_builtin_figure_resolves_its_methods_and_sets_its_x_at_every_value(name):
+    config = make_config(name, preset="balanced")
+    identity = config.identity()  # resolves every method's options, builds every scenario
+    spec = config.spec
+    assert set(identity["methods"]) == set(spec.methods)
+    for x, scenario, fields in zip(spec.x_values, identity["scenarios"],
+                                   map(spec.scenario_fields, spec.x_values), strict=True):
+        assert scenario["name"] == "balanced"
+        assert all(scenario[k] == v for k, v in fields.items())
+        if spec.x_field in scenario:
+            assert scenario[spec.x_field] == x
+        elif spec.frames is not None:
+            assert config.frame_params(x)[spec.x_field] == x
+        else:
+            assert spec.x_options is not None  # x sets solver options, not the scenario

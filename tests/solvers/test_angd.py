@@ -198,9 +198,12 @@ def test_cnn_rejects_the_fcn_width_and_a_wrong_problem_type():
 
 def test_registered_names_solve_through_the_public_entry_point():
     problem = Scenario.preset("balanced").draw(2, rng=0)
-    for method in ("angd-fcn", "angd-cnn"):
+    for method, solver in (("angd-fcn", angd_fcn), ("angd-cnn", angd_cnn)):
         res = an.solve(problem, method, rng=0, iters=3)
-        assert res.method == method and res.W.shape == (2, 16, 2)
+        direct = solver(problem, rng=0, iters=3)
+        assert res.method == method
+        np.testing.assert_array_equal(res.W, direct.W)  # the same solver, the same streams
+        np.testing.assert_allclose(res.csbf, csbf(res.W, problem), rtol=1e-12)
 
 
 def test_a_diverging_instance_is_stopped_and_returns_its_best_finite_iterate():
