@@ -94,7 +94,7 @@ def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
         generator; frame t uses the t-th child of it, so a sequence tracked alone gives the
         same numbers as in a batch.
     **options
-        The method's options (``preset=...`` too); they override the spec's
+        The method's options (``variant=...`` too); they override the spec's
         ``track_options``.
     """
     if not isinstance(sequence, ProblemSequence):

@@ -25,8 +25,8 @@ costs in precision) and ``runtime`` at most 10 (it measures time, not a mean out
 ``meta.json`` records the number each figure ran.
 
 Method names are the solver registry's (``angd_np.solvers.method_names()``): every
-registered solver and its preset variants (``angd-fcn-tuned`` calls ``angd-fcn`` with
-``preset="tuned"``).
+registered solver and its variants (``angd-fcn-tuned`` calls ``angd-fcn`` with
+``variant="tuned"``).
 
 Adding a figure is one :class:`FigureSpec` passed to :func:`register_figure`: its sweep,
 the curves it stores (:mod:`.curves`) and its plot function (:mod:`.figures`). The CLI's

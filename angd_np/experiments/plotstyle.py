@@ -1,8 +1,8 @@
 """One look for every figure: a colour, marker, line style and label per method.
 
 Each solver's colour, marker, label and line weight come from its
-:class:`~angd_np.solvers.SolverSpec`. A preset variant (``angd-fcn-tuned``) is dashed in the
-colour of its solver, with the preset in its label; a method no spec knows is black.
+:class:`~angd_np.solvers.SolverSpec`. A variant (``angd-fcn-tuned``) is dashed in the
+colour of its solver, with the variant in its label; a method no spec knows is black.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ RC = {
 
 
 def style(method: str) -> dict:
-    """Keyword arguments for ``Axes.plot`` for a method name (preset variants too)."""
+    """Keyword arguments for ``Axes.plot`` for a method name (variants too)."""
     from ..solvers import method_call, solver_spec
     from .framed import split_carry
 
@@ -35,8 +35,8 @@ def style(method: str) -> dict:
     s = solver_spec(solver)
     out = {"linestyle": "-", "color": "black", "marker": ".", **s.style}
     out["label"] = s.label
-    if "preset" in options:
-        out["label"] += f" ({options['preset']})"
+    if "variant" in options:
+        out["label"] += f" ({options['variant']})"
         out["linestyle"] = "--"
     if carry != "all":
         out["label"] += {"w": ", carry W", "none": ", cold"}.get(carry, f", {carry}")

@@ -42,8 +42,8 @@ def register(new: SolverSpec, *, replace: bool = False) -> SolverSpec:
     if new.name in _SPECS and not replace:
         raise ValueError(f"a solver named {new.name!r} is registered already; pass "
                          "replace=True to replace it")
-    taken = {v for name, s in _SPECS.items() if name != new.name for v in s.variants()}
-    clash = sorted(set(new.variants()) & taken)
+    taken = {v for name, s in _SPECS.items() if name != new.name for v in s.methods()}
+    clash = sorted(set(new.methods()) & taken)
     if clash:
         raise ValueError(f"spec {new.name!r} would add method names {clash} that exist already")
     _SPECS[new.name] = new
@@ -102,22 +102,22 @@ def spec(name: str) -> SolverSpec:
 
 
 def method_names() -> tuple:
-    """Every method name: each solver and its preset variants (``angd-fcn-tuned``)."""
-    return tuple(v for s in _SPECS.values() for v in s.variants())
+    """Every method name: each solver and its variants (``angd-fcn-tuned``)."""
+    return tuple(v for s in _SPECS.values() for v in s.methods())
 
 
 def method_call(name: str, iters: int | None = None) -> tuple[str, dict]:
     """The registered solver and options behind a method name.
 
     >>> method_call("angd-fcn-tuned", iters=50)
-    ('angd-fcn', {'preset': 'tuned', 'iters': 50})
+    ('angd-fcn', {'variant': 'tuned', 'iters': 50})
 
     ``iters`` is passed only to iterative solvers.
     """
     for s in _SPECS.values():
-        variants = s.variants()
-        if name in variants:
-            options = dict(variants[name])
+        methods = s.methods()
+        if name in methods:
+            options = dict(methods[name])
             if iters is not None and s.iterative:
                 options["iters"] = int(iters)
             return s.name, options
@@ -150,12 +150,12 @@ _RUNTIME_OPTIONS = ("workers", "threads", "chunk", "return_state")
 
 
 def resolved_options(name: str, options: dict) -> dict | None:
-    """Every option value a call of solver ``name`` with ``options`` uses, its preset applied
+    """Every option value a call of solver ``name`` with ``options`` uses, its variant applied
     (without the runtime options workers, threads, chunk, return_state); None for a solver
-    without an options class. Run folders record it: a preset whose values change between
+    without an options class. Run folders record it: a variant whose values change between
     versions is then seen as a changed method, not resumed.
 
-    >>> resolved_options("angd-fcn", {"preset": "tuned"})["init"]
+    >>> resolved_options("angd-fcn", {"variant": "tuned"})["init"]
     'zf'
     """
     s = solver_spec(name)

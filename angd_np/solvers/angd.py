@@ -33,15 +33,15 @@ Precision. ``net_dtype="float32"`` runs the update networks (parameters, Adam mo
 forward and backward passes) in float32, as PyTorch does by default; the objective, W,
 the projection and every reported number stay float64.
 
-Presets. ``preset="paper"`` (default) is the paper's configuration: T = 500,
+Variants. ``variant="paper"`` (default) is the paper's configuration: T = 500,
 :math:`\eta_W = 1`, :math:`\eta_\varphi = 10^{-4}`, the raw gradient as input and the raw
-network output as the update. ``preset="tuned"`` is our configuration (three studies, see
-``PRESETS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.03
+network output as the update. ``variant="tuned"`` is our configuration (three studies, see
+``VARIANTS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.03
 times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the start, hidden width
 128, started from zero forcing, η_φ = 2.4e-4 and the paper's T = 500, with η_W and η_φ
 multiplied by min(1, sqrt(32/MK)) (``size_scale="sqrt"``), and the network seeing and moving
 W in the channel's metric (``precondition="channel"``, ``_angd_engine.channel_metric``).
-Presets are :class:`ANGDOptions` instances (``PRESETS[preset][network]``); options given
+Variants are :class:`ANGDOptions` instances (``VARIANTS[variant][network]``); options given
 explicitly replace their fields.
 
 State. ``Result.state`` holds, besides the keys every iterative solver writes
@@ -75,6 +75,7 @@ import functools
 import math
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -99,10 +100,11 @@ from .options import (
     check_choice,
     check_real,
     check_unknown,
+    rename_options,
 )
 from .spec import SolverSpec
 
-__all__ = ["angd", "angd_fcn", "angd_cnn", "ANGDOptions", "PRESETS", "DEFAULT_CHUNK",
+__all__ = ["angd", "angd_fcn", "angd_cnn", "ANGDOptions", "VARIANTS", "DEFAULT_CHUNK",
            "SPECS"]
 
 #: Instances per chunk: the unit of work handed to a process or thread. Results do not
@@ -189,7 +191,7 @@ class ANGDOptions(IterativeOptions):
         two agree up to rounding in the last bits (as two BLAS libraries do).
     net_dtype : {"float64", "float32"}
         Precision of the update networks and their Adam moments (the objective, W and every
-        reported number are float64 either way). Both presets use float32 (``PRESETS``).
+        reported number are float64 either way). Both variants use float32 (``VARIANTS``).
     chunk : int
         Instances per task handed to a process or thread (default ``DEFAULT_CHUNK``).
     workers : int or None
@@ -272,7 +274,7 @@ class ANGDOptions(IterativeOptions):
         return dataclasses.replace(cls() if base is None else base, **options)
 
 
-#: Option values of each preset, per network. "paper": the paper's §VI numbers, its raw
+#: Option values of each variant, per network. "paper": the paper's §VI numbers, its raw
 #: gradient input and raw output; the hidden width (which the paper leaves open; 128 measured
 #: best of 32/64/128 in the study) and the network initialisation (PyTorch's default, as a
 #: PyTorch implementation would get) are our choices. "tuned": the input scaling, output
@@ -293,10 +295,27 @@ _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",
                              output_scale="w", zero_last=True, init="zf", iters=400,
                              size_scale="sqrt", precondition="channel", pilot=100)
-PRESETS = {
+VARIANTS = {
     "paper": {"fcn": _PAPER, "cnn": _PAPER},
     "tuned": {"fcn": _TUNED, "cnn": _TUNED},
 }
+
+
+def __getattr__(name):
+    if name == "PRESETS":  # the old name of VARIANTS
+        warnings.warn("angd_np.solvers.angd.PRESETS is renamed VARIANTS; the old name will be "
+                      "removed in the next version", DeprecationWarning, stacklevel=2)
+        return VARIANTS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _variant(method, variant, options) -> str:
+    """The variant a call asks for (default "paper"), popping ``preset``, its old name."""
+    given = {} if variant is None else {"variant": variant}
+    if "preset" in options:
+        given["preset"] = options.pop("preset")
+    variant = rename_options(method, given, {"preset": "variant"}, stacklevel=5)
+    return check_choice(variant.get("variant", "paper"), "variant", tuple(VARIANTS))
 
 
 def _state_shapes(opts, network, M, K):
@@ -422,7 +441,7 @@ def _pilot(flat, network, opts, net_streams):
     return joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
 
 
-def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **options):
+def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **options):
     r"""Solve every instance of ``problem`` with ANGD (Algorithm 1), learning while solving.
 
     Parameters
@@ -434,8 +453,9 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
         its CNN (two Conv1d layers over the real and imaginary parts as two channels, §VI-4).
     rng : Generator, int, None or sequence of one per instance
         Source of each instance's initial W and network parameters.
-    preset : {"paper", "tuned"}
-        Defaults of every option (``PRESETS``); explicit options override them.
+    variant : {"paper", "tuned"}, default "paper"
+        Defaults of every option (``VARIANTS``); explicit options override them.
+        ``preset`` is its old name (DeprecationWarning; removed in the next version).
     state : dict, optional
         A ``Result.state`` of the same method on the same instances (or ``np.load`` of one
         saved with ``np.savez``): go on from its last iterate, networks and Adam moments.
@@ -458,9 +478,9 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     """
     t0 = time.perf_counter()
     check_choice(network, "network", tuple(_ARCH))
-    check_choice(preset, "preset", tuple(PRESETS))
     method = f"angd-{network}"
-    opts = ANGDOptions.resolve(method, PRESETS[preset][network], options)
+    variant = _variant(method, variant, options)
+    opts = ANGDOptions.resolve(method, VARIANTS[variant][network], options)
     flat = flatten_problem(problem)
     n, (M, K) = flat.n_instances, flat.H.shape[-2:]
     if state is None:
@@ -489,29 +509,28 @@ def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **opti
     return finish(problem, flat, tracker, method, t0, joined["failed"], state=own)
 
 
-def angd_fcn(problem, *, rng=None, preset="paper", state=None, **options):
+def angd_fcn(problem, *, rng=None, variant=None, state=None, **options):
     """ANGD with the paper's FCN (registered as ``"angd-fcn"``); see :func:`angd`."""
-    return angd(problem, network="fcn", rng=rng, preset=preset, state=state, **options)
+    return angd(problem, network="fcn", rng=rng, variant=variant, state=state, **options)
 
 
-def angd_cnn(problem, *, rng=None, preset="paper", state=None, **options):
+def angd_cnn(problem, *, rng=None, variant=None, state=None, **options):
     """ANGD with the paper's CNN (registered as ``"angd-cnn"``); see :func:`angd`."""
-    return angd(problem, network="cnn", rng=rng, preset=preset, state=state, **options)
+    return angd(problem, network="cnn", rng=rng, variant=variant, state=state, **options)
 
 
 def _resolve(network, options):
-    """The ANGDOptions of a call with ``options`` (its preset applied), for run identities."""
-    options = dict(options)
-    preset = options.pop("preset", "paper")
-    check_choice(preset, "preset", tuple(PRESETS))
-    return ANGDOptions.resolve(f"angd-{network}", PRESETS[preset][network], options)
+    """The ANGDOptions of a call with ``options`` (its variant applied), for run identities."""
+    options, method = dict(options), f"angd-{network}"
+    variant = _variant(method, options.pop("variant", None), options)
+    return ANGDOptions.resolve(method, VARIANTS[variant][network], options)
 
 
 SPECS = (
-    SolverSpec("angd-fcn", angd_fcn, label="ANGD-FCN", iterative=True, presets=("paper", "tuned"),
+    SolverSpec("angd-fcn", angd_fcn, label="ANGD-FCN", iterative=True, variants=("paper", "tuned"),
                cost=3.0, threads=True, options=ANGDOptions,
                style=dict(color="#2ca02c", marker="^"), resolve=functools.partial(_resolve, "fcn")),
-    SolverSpec("angd-cnn", angd_cnn, label="ANGD-CNN", iterative=True, presets=("paper", "tuned"),
+    SolverSpec("angd-cnn", angd_cnn, label="ANGD-CNN", iterative=True, variants=("paper", "tuned"),
                cost=6.0, threads=True, options=ANGDOptions,
                style=dict(color="#9467bd", marker="v"), resolve=functools.partial(_resolve, "cnn")),
 )

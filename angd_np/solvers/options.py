@@ -27,7 +27,7 @@ import numpy as np
 from .._validate import check_int, check_positive
 
 __all__ = ["SolverOptions", "IterativeOptions", "check_unknown", "check_choice",
-           "check_real", "check_betas", "check_bool"]
+           "check_real", "check_betas", "check_bool", "rename_options"]
 
 
 def check_unknown(method: str, options, allowed) -> None:
@@ -59,6 +59,25 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def rename_options(method: str, options: dict, renamed: dict, *, stacklevel: int = 3) -> dict:
+    """``options`` with each old name of ``renamed`` (``{old: new}``) given its new name.
+
+    The old spelling keeps working for one version, with a :class:`DeprecationWarning`
+    naming the new one; TypeError if a call gives both.
+    """
+    options = dict(options)
+    for old, new in renamed.items():
+        if old in options:
+            if new in options:
+                raise TypeError(f"{method}() got both {old!r} and its new name {new!r}; "
+                                f"pass {new!r} only")
+            warnings.warn(f"{method}(): option {old!r} is renamed {new!r}; the old name "
+                          f"will be removed in the next version", DeprecationWarning,
+                          stacklevel=stacklevel)
+            options[new] = options.pop(old)
+    return options
+
+
 def check_betas(betas, name="betas"):
     """Adam's decay rates: a pair of numbers in [0, 1), returned as a tuple of floats."""
     if (not isinstance(betas, (tuple, list)) or len(betas) != 2
@@ -84,16 +103,7 @@ class SolverOptions:
 
         Raises TypeError naming unknown options, ValueError/TypeError for bad values.
         """
-        options = {} if options is None else dict(options)
-        for old, new in cls.renamed.items():
-            if old in options:
-                if new in options:
-                    raise TypeError(f"{method}() got both {old!r} and its new name {new!r}; "
-                                    f"pass {new!r} only")
-                warnings.warn(f"{method}(): option {old!r} is renamed {new!r}; the old name "
-                              f"will be removed in the next version", DeprecationWarning,
-                              stacklevel=3)
-                options[new] = options.pop(old)
+        options = rename_options(method, options or {}, cls.renamed, stacklevel=4)
         check_unknown(method, options, cls.names())
         return dataclasses.replace(cls() if base is None else base, **options)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from collections.abc import Callable
 
 __all__ = ["SolverSpec"]
@@ -40,9 +41,10 @@ class SolverSpec:
         Legend text in figures and tables.
     iterative : bool
         Takes ``iters`` (T), returns ``history`` (f per iteration) and ``state`` (continuable).
-    presets : tuple of str
-        Named option sets (the solver's ``preset`` option); the first is the default, each
-        other one is also a method of its own, ``NAME-PRESET`` (e.g. ``angd-fcn-tuned``).
+    variants : tuple of str
+        Named option sets (the solver's ``variant`` option); the first is the default, each
+        other one is also a method of its own, ``NAME-VARIANT`` (e.g. ``angd-fcn-tuned``).
+        ``presets=`` is its old name (DeprecationWarning; removed in the next version).
     cost : float
         Rough time of one instance relative to pgd at T = 500 (orders the runner's chunks,
         longest first, and weights its ETA).
@@ -65,9 +67,9 @@ class SolverSpec:
         Options :func:`angd_np.track` uses by default for this solver (explicit options
         override them), as the tracking study picked.
     resolve : callable or None
-        ``resolve(options) -> options dataclass``: the options a call uses, its preset
-        applied (for solvers with ``presets``; the others resolve through ``options``). A run
-        folder records them, so that a preset whose values change is not resumed as if it
+        ``resolve(options) -> options dataclass``: the options a call uses, its variant
+        applied (for solvers with ``variants``; the others resolve through ``options``). A run
+        folder records them, so that a variant whose values change is not resumed as if it
         had not (:func:`angd_np.solvers.resolved_options`).
     budgets : tuple of dict
         Options at each budget level of the ``quality-time`` figures, cheapest first (six
@@ -79,7 +81,7 @@ class SolverSpec:
     solve: Callable
     label: str = ""
     iterative: bool = False
-    presets: tuple = ()
+    variants: tuple = ()
     cost: float = 1.0
     threads: bool = False
     extra: str | None = None
@@ -89,16 +91,23 @@ class SolverSpec:
     track_options: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     budgets: tuple = ()
     resolve: Callable | None = dataclasses.field(default=None, compare=False)
+    presets: dataclasses.InitVar[tuple | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, presets):
+        if presets is not None:
+            if self.variants:
+                raise TypeError("SolverSpec got both 'presets' and its new name 'variants'")
+            warnings.warn("SolverSpec(presets=...) is renamed variants=...; the old name will "
+                          "be removed in the next version", DeprecationWarning, stacklevel=3)
+            object.__setattr__(self, "variants", presets)
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             raise ValueError(f"name must be lower-case letters, digits, '-' and '_', starting "
                              f"with a letter, got {self.name!r}")
         if not callable(self.solve):
             raise TypeError(f"solve must be callable, got {type(self.solve).__name__}")
-        if not isinstance(self.presets, tuple) or not all(
-                isinstance(p, str) and _NAME_RE.match(p) for p in self.presets):
-            raise ValueError(f"presets must be a tuple of names, got {self.presets!r}")
+        if not isinstance(self.variants, tuple) or not all(
+                isinstance(p, str) and _NAME_RE.match(p) for p in self.variants):
+            raise ValueError(f"variants must be a tuple of names, got {self.variants!r}")
         if not (isinstance(self.cost, (int, float)) and self.cost > 0):
             raise ValueError(f"cost must be a number > 0, got {self.cost!r}")
         if not isinstance(self.style, dict):
@@ -107,9 +116,9 @@ class SolverSpec:
         if not self.label:
             object.__setattr__(self, "label", self.name)
 
-    def variants(self) -> dict:
-        """Method name -> options: the solver itself, and ``NAME-PRESET`` per other preset."""
+    def methods(self) -> dict:
+        """Method name -> options: the solver itself, and ``NAME-VARIANT`` per other variant."""
         out = {self.name: {}}
-        for preset in self.presets[1:]:
-            out[f"{self.name}-{preset}"] = {"preset": preset}
+        for variant in self.variants[1:]:
+            out[f"{self.name}-{variant}"] = {"variant": variant}
         return out

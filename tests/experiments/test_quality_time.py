@@ -14,7 +14,7 @@ def test_budget_levels_come_from_the_specs():
     for level, iters in enumerate(ITERS_LEVELS):
         calls = config.calls_at(level)
         assert calls["pgd"] == ("pgd", {"iters": iters})
-        assert calls["angd-fcn-tuned"] == ("angd-fcn", {"preset": "tuned", "iters": iters})
+        assert calls["angd-fcn-tuned"] == ("angd-fcn", {"variant": "tuned", "iters": iters})
         assert calls["zf"] == ("zf", {})
         assert calls["ccpa"][1] == budget_options("ccpa", level)
     assert config.scenario(3).n_tx == 16 and config.scenario(0).n_users == 2

@@ -169,7 +169,7 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(init="ones"), ValueError, "init"),
     (dict(init=np.ones((3, 2))), ValueError, "init"),
     (dict(init=np.zeros((16, 2))), ValueError, "init"),
-    (dict(preset="fast"), ValueError, "preset"),
+    (dict(variant="fast"), ValueError, "variant"),
     (dict(chunk=0), ValueError, "chunk"),
     (dict(threads=0), ValueError, "threads"),
     (dict(betas=(0.9, 1.5)), ValueError, "betas"),

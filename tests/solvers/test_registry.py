@@ -75,7 +75,7 @@ def test_style_and_variants_come_from_the_spec(toy):
     tuned = style("angd-fcn-tuned")
     assert tuned["linestyle"] == "--" and tuned["color"] == style("angd-fcn")["color"]
     assert solvers.method_call("angd-cnn-tuned", iters=7) == (
-        "angd-cnn", {"preset": "tuned", "iters": 7})
+        "angd-cnn", {"variant": "tuned", "iters": 7})
     assert solvers.method_call("zf", iters=7) == ("zf", {})  # not iterative: no iters
 
 
@@ -87,7 +87,7 @@ def test_register_refuses_duplicates_and_bad_specs(toy):
     with pytest.raises(TypeError, match="solve must be callable"):
         SolverSpec("ok", 3)
     with pytest.raises(ValueError, match="would add method names"):
-        register(SolverSpec("angd", beam, presets=("x", "fcn")))
+        register(SolverSpec("angd", beam, variants=("x", "fcn")))
     with pytest.raises(ValueError, match="method must be one of"):
         an.solve(an.Scenario().draw(1, rng=0), "nope")
 
@@ -137,3 +137,16 @@ def test_old_spec_function_warns_and_returns_the_solver_spec():
     with pytest.warns(DeprecationWarning, match="solver_spec"):
         old = solvers.spec("pgd")
     assert old is solvers.solver_spec("pgd")
+
+
+def test_the_old_option_name_preset_still_selects_the_variant_with_a_warning():
+    problem = an.Scenario.preset("balanced", n_tx=4).draw(1, rng=0)
+    new = an.solve(problem, "angd-fcn", rng=0, variant="tuned", iters=3, hidden=4, pilot=0)
+    with pytest.warns(DeprecationWarning, match="'preset' is renamed 'variant'"):
+        old = an.solve(problem, "angd-fcn", rng=0, preset="tuned", iters=3, hidden=4, pilot=0)
+    np.testing.assert_array_equal(old.W, new.W)
+    with pytest.raises(TypeError, match="both 'preset' and its new name 'variant'"):
+        an.solve(problem, "angd-fcn", preset="tuned", variant="tuned", iters=3)
+    with pytest.warns(DeprecationWarning, match="variants="):
+        spec = SolverSpec("old-style", lambda problem, **kw: None, presets=("a", "b"))
+    assert spec.variants == ("a", "b") and list(spec.methods()) == ["old-style", "old-style-b"]
