@@ -88,11 +88,12 @@ add_module_names = False
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"angd_np {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["angd.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 8,
+    "header_links_before_dropdown": 6,
     "secondary_sidebar_items": ["page-toc"],
 }
 html_sidebars = {"index": [], "changelog": []}

@@ -51,10 +51,17 @@ def _write(path: Path, text: str) -> None:
 
 
 def _cell(text: str) -> str:
-    """One Markdown table cell: one line, RST roles as code, pipes escaped."""
+    """One Markdown table cell: one line, RST roles as code, maths as MyST maths, pipes
+    escaped."""
     text = _ROLE.sub(lambda m: f"``{m.group(1)}``", " ".join(text.split()))
     text = re.sub(r"``([^`]+)``", r"`\1`", text)
+    text = re.sub(r":math:`([^`]+)`", r"{math}`\1`", text)
     return text.replace("|", r"\|")
+
+
+def _accepted(typ: str) -> str:
+    """The type of a numpydoc entry without its default (the table has a column for it)."""
+    return re.sub(r",\s*(default\b.*|optional)$", "", typ.strip())
 
 
 # ----------------------------------------------------------------------------- solvers
@@ -87,8 +94,14 @@ def doc_entries(doc: str | None) -> dict:
             parts[-1] = (parts[-1][0], head)
             parts.append((sub[1], sub[2]))
         for names, typ in parts:
-            for name in names.split(","):
-                out.setdefault(name.strip(), (typ.strip(), meaning))
+            names = [n.strip() for n in names.split(",")]
+            types_ = [t.strip() for t in re.split(r",\s*(?![^{(\[]*[})\]])", typ)]
+            if len(names) > 1 and len(types_) == len(names):  # "tol, patience : float, int"
+                for name, one in zip(names, types_, strict=True):
+                    out.setdefault(name, (one, meaning))
+            else:
+                for name in names:
+                    out.setdefault(name, (typ.strip(), meaning))
     return out
 
 
@@ -115,7 +128,7 @@ def options_table(spec) -> str:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in names:
         typ, meaning = docs.get(name, (str(fields[name].type), ""))
-        rows.append(f"| `{name}` | `{_cell(_default(fields[name]))}` | {_cell(typ)} | "
+        rows.append(f"| `{name}` | `{_cell(_default(fields[name]))}` | {_cell(_accepted(typ))} | "
                     f"{_cell(meaning) or '—'} |")
     return "\n".join(rows) + "\n"
 
@@ -145,7 +158,7 @@ def solvers_page() -> str:
             facts.append("parallelises a batch itself (`threads`)")
         func = f"{spec.solve.__module__}.{spec.solve.__qualname__}"
         out += [f"### `{name}`: {spec.label}", "",
-                f"{_summary(spec.solve)} (`{func}`)", "",
+                f"{_summary(spec.solve)} ({{py:func}}`{func}`)", "",
                 "; ".join(facts) + ".", "", options_table(spec)]
     return "\n".join(out)
 
