@@ -119,12 +119,13 @@ def options_table(spec) -> str:
     cls = spec.options
     if cls is None or not dataclasses.fields(cls):
         return "This solver takes no options.\n"
-    docs = doc_entries(inspect.getdoc(spec.solve))
-    for klass in cls.__mro__:
-        docs = {**doc_entries(klass.__doc__), **docs} if klass is not cls else docs
-    docs = {**docs, **doc_entries(cls.__doc__)}
-    names = cls.names(spec.name.removeprefix("angd-")) if spec.name.startswith("angd-") \
-        else cls.names()
+    docs = {}  # the base classes' entries, then the solver's docstring, then the class's
+    for source in [k.__doc__ for k in reversed(cls.__mro__[1:])] + [
+            inspect.getdoc(spec.solve), cls.__doc__]:
+        docs.update(doc_entries(source))
+    # ANGD's options name the network whose architecture options apply ("fcn", "cnn").
+    takes_network = len(inspect.signature(cls.names).parameters) > 0
+    names = cls.names(spec.name.removeprefix("angd-")) if takes_network else cls.names()
     rows = ["| option | default | accepted | meaning |", "| --- | --- | --- | --- |"]
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in names:
@@ -267,6 +268,14 @@ def copy_markdown(src: Path, dest: Path, pages: dict, top: int = 1) -> str:
     return _LINK.sub(link, _levels(src.read_text(encoding="utf-8"), top))
 
 
+def _toc(names, what: str) -> str:
+    """A toctree of the pages ``generated/NAME``, or a sentence saying there is no ``what``."""
+    if not names:
+        return f"No {what} is present in this source tree.\n"
+    return "\n".join(["```{toctree}", ":maxdepth: 1", ""]
+                     + [f"generated/{n}" for n in names] + ["```", ""])
+
+
 def studies_pages() -> dict:
     """Page path -> text for every ``studies/*/README.md`` and the .md files it links to."""
     out, gen = {}, DOCS / "studies" / "generated"
@@ -287,10 +296,8 @@ def studies_pages() -> dict:
                     Path(os.path.relpath(p, dest.parent)).with_suffix("").as_posix()
                     for p in subs) + "\n```\n"
         out[dest] = text
-    toc = ["```{toctree}", ":maxdepth: 1", ""] + [
-        f"generated/{r.parent.name}" for r in readmes] + ["```", ""]
-    out[gen / "toc.inc.md"] = "\n".join(toc) if readmes else (
-        "No study folder (`studies/*/README.md`) is present in this source tree.\n")
+    out[gen / "toc.inc.md"] = _toc([r.parent.name for r in readmes],
+                                   "study folder (`studies/*/README.md`)")
     return out
 
 
@@ -313,10 +320,8 @@ def results_pages() -> dict:
             lines += [f"### {name}", "", f"```{{image}} ../../figures/{png.name}",
                       f":alt: {name}, {preset} preset", ":width: 100%", "```", ""]
         out[gen / f"{preset}.md"] = "\n".join(lines)
-    toc = ["```{toctree}", ":maxdepth: 1", ""] + [
-        f"generated/{r.name.removesuffix('-REPORT.md')}" for r in reports] + ["```", ""]
-    out[gen / "toc.inc.md"] = "\n".join(toc) if reports else (
-        "No report (`docs/figures/*-REPORT.md`) is present in this source tree.\n")
+    out[gen / "toc.inc.md"] = _toc([r.name.removesuffix("-REPORT.md") for r in reports],
+                                   "report (`docs/figures/*-REPORT.md`)")
     return out
 
 
