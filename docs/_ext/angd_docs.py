@@ -126,11 +126,15 @@ def options_table(spec) -> str:
     # ANGD's options name the network whose architecture options apply ("fcn", "cnn").
     takes_network = len(inspect.signature(cls.names).parameters) > 0
     names = cls.names(spec.name.removeprefix("angd-")) if takes_network else cls.names()
-    rows = ["| option | default | accepted | meaning |", "| --- | --- | --- | --- |"]
+    # A solver with presets runs its first preset by default: show those values.
+    base = spec.resolve({}) if spec.presets and spec.resolve else None
+    head = f"default (`{spec.presets[0]}`)" if base is not None else "default"
+    rows = [f"| option | {head} | accepted | meaning |", "| --- | --- | --- | --- |"]
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in names:
         typ, meaning = docs.get(name, (str(fields[name].type), ""))
-        rows.append(f"| `{name}` | `{_cell(_default(fields[name]))}` | {_cell(_accepted(typ))} | "
+        default = repr(getattr(base, name)) if base is not None else _default(fields[name])
+        rows.append(f"| `{name}` | `{_cell(default)}` | {_cell(_accepted(typ))} | "
                     f"{_cell(meaning) or '—'} |")
     return "\n".join(rows) + "\n"
 
