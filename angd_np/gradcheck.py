@@ -43,7 +43,7 @@ def _random_direction(shape, rng, complex_):
 class GradientCheck:
     """Outcome of :func:`check_gradient`.
 
-    ``errors[j]`` is |fd_j - an_j| / max(|2G|, |f(W)| / ||W||) along the unit direction j:
+    ``errors[j]`` is ``|fd_j - an_j| / max(|2G|, |f(W)| / ||W||)`` along the unit direction j:
     the mismatch relative to the largest slope any unit direction could show, or, where the
     gradient vanishes (a stationary point, a function constant along the sphere), relative to
     the slope that would change f by its own size over a step of W's size. This stays
@@ -82,7 +82,7 @@ def check_gradient(f, G, W, *, n_directions=4, step=None, rng=None) -> GradientC
     GradientCheck
         Uses the fourth-order central stencil
         (8[f(+h) - f(-h)] - [f(+2h) - f(-2h)]) / 12h, whose truncation error is O(h^4), so
-        the remaining error is rounding, about eps |f| / (h |G|).
+        the remaining error is rounding, about ``eps |f| / (h |G|)``.
     """
     n_directions = check_int(n_directions, "n_directions", minimum=1)
     rng = as_generator(rng)
@@ -118,7 +118,7 @@ def taylor_remainder(f, G, W, *, steps=None, rng=None):
     -------
     steps : ndarray of float64, shape (S,)
     remainders : ndarray of float64, shape (S,)
-        |f(W + hD) - f(W) - h 2Re<G, D>|.
+        ``|f(W + hD) - f(W) - h 2Re<G, D>|``.
     orders : ndarray of float64, shape (S - 1,)
         log2 of successive remainder ratios when h halves: about 2 for a correct gradient
         (1 for a wrong one), until rounding takes over at tiny h.

@@ -44,7 +44,7 @@ def bessel_j0(x):
     r"""The Bessel function :math:`J_0(x) = \frac{1}{\pi}\int_0^\pi \cos(x \sin\tau)\,d\tau`.
 
     The trapezoid rule on this periodic integrand converges spectrally: with more nodes than
-    |x| + 64 it is exact to round-off (checked against scipy.special.j0 in the tests), so no
+    abs(x) + 64 it is exact to round-off (checked against scipy.special.j0 in the tests), so no
     scipy is needed.
     """
     x = np.asarray(x, dtype=np.float64)

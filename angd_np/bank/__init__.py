@@ -30,10 +30,10 @@ Fields (shapes in N instances, M antennas, K users, T targets, S solvers)
 ``f_methods``, ``f_local``  (N, S)        each solver's CSBF, and after a local polish
 ``stationarity``            (N,)          ||tangential grad|| / ||grad|| at W_best
 ``stationarity_threshold``  ()            1e-6: every instance is below it
-``spread``                  (N,)          (f_best - min f_local) / |f_best|
+``spread``                  (N,)          (f_best - min f_local) / abs(f_best)
 ``spread_tolerance``        ()            1e-6: two optima agree when this close
 ``n_agree``                 (N,)          solvers whose local optimum reaches f_best
-``reference_gap``           (N,)          (f_best - reference solver's f) / |f_best|
+``reference_gap``           (N,)          (f_best - reference solver's f) / abs(f_best)
 ``flagged``                 (N,)          f_best unconfirmed: reference_gap or n_agree < 2
 ``version``                 ()            angd_np version
 ``instance_sha256``         ()            sha256 of H, A, noise_var, p_max, omega, scenario

@@ -8,16 +8,16 @@ refused.
 
 Sweeps (the paper's figures first, then ours)
 ---------------------------------------------
-========== ============ ============================== ====================================
-figure     x            values                         other settings
-========== ============ ============================== ====================================
-fig2       M (n_tx)     16, 8                          beampattern on a 1-degree grid
-fig3       M (n_tx)     4, 6, ..., 16                  p_max = 30 dBm
-fig4       p_max (dBm)  20, 24, ..., 40                M = 10
-tradeoff   omega        0.3 ... 1e5 (log, 7 points)    M = 16; sum rate against sensing
-convergence M (n_tx)    16                             CSBF after each iteration
-runtime    M (n_tx)     4, 8, 16, 32                   time per instance
-========== ============ ============================== ====================================
+=========== ============ ============================== ====================================
+figure      x            values                         other settings
+=========== ============ ============================== ====================================
+fig2        M (n_tx)     16, 8                          beampattern on a 1-degree grid
+fig3        M (n_tx)     4, 6, ..., 16                  p_max = 30 dBm
+fig4        p_max (dBm)  20, 24, ..., 40                M = 10
+tradeoff    omega        0.3 ... 1e5 (log, 7 points)    M = 16; sum rate against sensing
+convergence M (n_tx)     16                             CSBF after each iteration
+runtime     M (n_tx)     4, 8, 16, 32                   time per instance
+=========== ============ ============================== ====================================
 
 Trials: the paper's figures run ``--trials``; to keep ``figure all`` within its time budget
 ``tradeoff`` and ``convergence`` run a quarter of it (their confidence bands show what that
@@ -114,7 +114,7 @@ class FigureSpec:
     base : dict
         Scenario fields fixed for this figure on top of the preset (e.g. M = 10 for fig4).
     curves : str or None
-        A kind of :data:`.curves.CURVES`: ``"pattern"`` (beampattern per angle, fig2),
+        A kind of ``curves.CURVES``: ``"pattern"`` (beampattern per angle, fig2),
         ``"history"`` (CSBF per iteration), or None.
     trial_fraction : float
         Share of ``--trials`` this figure runs (our additions need fewer than the paper's).

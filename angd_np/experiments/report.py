@@ -1,7 +1,7 @@
 """REPORT.md: our numbers beside every quantitative claim of the paper, with a verdict each.
 
 Every number and every verdict sentence is computed from the stored ``results.csv`` files;
-nothing here is hard-coded but the paper's own numbers (:data:`PAPER_GAINS`).
+nothing here is hard-coded but the paper's own numbers (``PAPER_GAINS``).
 
 How a gain is measured
 ----------------------

@@ -7,7 +7,7 @@ for the network parameters φ with η_φ as ``lr``)::
     m̂_t = m_t / (1 - β1^t)                     v̂_t = v_t / (1 - β2^t)
     p_t = p_{t-1} ∓ lr · m̂_t / (sqrt(v̂_t) + ε)    (- minimises, + maximises)
 
-For complex parameters g is complex, m complex and v real (|g|² = (Re g)² + (Im g)²), so the
+For complex parameters g is complex, m complex and v real (``|g|² = (Re g)² + (Im g)²``), so the
 step is taken along m̂ with one adaptive scale per complex entry.
 
 How it is made fast. The cost of a step is a handful of passes over every parameter, so the

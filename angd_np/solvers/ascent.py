@@ -189,7 +189,8 @@ def adam(problem, *, rng=None, state=None, **options):
             entry by about ``lr`` of those units per step.
         betas, eps : as for ``angd_np.nn.Adam``
             ``eps`` is in the units of G (it only guards division by zero here).
-        init, tol, patience : as for :func:`pgd`.
+        init, tol, patience
+            As for :func:`pgd`.
 
     Returns
     -------
@@ -197,7 +198,7 @@ def adam(problem, *, rng=None, state=None, **options):
 
     Notes
     -----
-    Adam receives G = ∂f/∂W* (complex); its second moment is |G|² per complex entry, so
+    Adam receives G = ∂f/∂W* (complex); its second moment is ``|G|²`` per complex entry, so
     each entry gets one adaptive scale (PyTorch's complex Adam with ``.grad`` = 2G takes the
     same steps, eps aside).
     """

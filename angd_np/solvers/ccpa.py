@@ -373,6 +373,7 @@ def ccpa(problem, *, rng=None, **options) -> Result:
         CSBF to the ZF start at M = 10 (balanced preset), while the ZF start stalled with
         the interference nulled, far below the sensing beam, in the paper preset.
     solver : str, default "CLARABEL"; fallback : str or None, default "SCS"
+        The cvxpy solver of the convex steps, and the one that redoes a failed step.
     solver_options : dict, optional
         Keyword arguments for the primary solver (e.g. ``{"max_iter": 50}``).
     direct : bool, default True

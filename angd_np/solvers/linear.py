@@ -121,11 +121,11 @@ def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
     regularizer : {"paper", "scaled"} or float
         ``"paper"`` (default): :math:`\lambda = \sigma^2` as printed in the paper.
         ``"scaled"``: :math:`\lambda = K\sigma^2/p_{max}`, independent of the power unit.
-        A float >= 0 is used as λ directly (in the units of |h|^2, i.e. of H^H H).
+        A float >= 0 is used as λ directly (in the units of abs(h)^2, i.e. of H^H H).
 
     Returns
     -------
-    ndarray of complex128, shape (..., M, K), with ||W||_F^2 = p_max per instance.
+    ndarray of complex128, shape (..., M, K), with ``||W||_F^2 = p_max`` per instance.
     """
     _check_users_fit(problem, "mmse")
     if isinstance(regularizer, str):
@@ -153,7 +153,7 @@ def sensing_beam(problem) -> np.ndarray:
     """The best rank-one precoder that maximises the sensing gain (see the module docstring).
 
     All the power goes along u, the principal eigenvector of A A^H, in the column of the user
-    with the largest |h_k^H u|; the other columns are zero.
+    with the largest abs(h_k^H u); the other columns are zero.
 
     Parameters
     ----------
@@ -162,7 +162,7 @@ def sensing_beam(problem) -> np.ndarray:
 
     Returns
     -------
-    ndarray of complex128, shape (..., M, K), with ||W||_F^2 = p_max per instance.
+    ndarray of complex128, shape (..., M, K), with ``||W||_F^2 = p_max`` per instance.
     """
     A = problem.A
     if problem.n_targets == 0:

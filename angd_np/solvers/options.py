@@ -11,7 +11,7 @@ which runs the same validation again. So every option is checked in one place
     # TypeError: pgd() got unknown options ['iter']; accepted: ['eta_w', 'init', ...]
 
 Subclasses validate and normalise their fields in ``__post_init__`` through
-:meth:`SolverOptions._set` (the dataclasses are frozen: an option object never changes after
+``SolverOptions._set`` (the dataclasses are frozen: an option object never changes after
 it is checked, so it can be shared and hashed into a run's identity).
 """
 

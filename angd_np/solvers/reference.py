@@ -28,7 +28,7 @@ Per instance: ZF and MMSE (if M >= K); the sensing beam (principal eigenvector o
 in each user's column in turn, and ZF plus the sensing beam mixed at equal power; ``starts``
 random CN(0, I) matrices (default 4, from the instance's own random stream); and any arrays
 the caller passes as ``W0``. All (start, instance) pairs run at once in a batched L-BFGS
-(:func:`_batched_lbfgs`, memory 40) on -f/|f(best start)| (objective ~1), stopping when the
+(``_batched_lbfgs``, memory 40) on -f/abs(f(best start)) (objective ~1), stopping when the
 relative decrease stays below ``ftol`` = 1e-12 for 5 iterations, the gradient norm is below
 ``gtol`` = 1e-8, or after ``maxiter`` = 3000 iterations; each instance's best end point is
 then polished by scipy's L-BFGS-B (at most 200 iterations). The slowest rows run about twice

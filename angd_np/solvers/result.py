@@ -101,7 +101,7 @@ class Result:
         return power(self.W)
 
     def gap(self, reference) -> np.ndarray:
-        """Relative optimality gap (f_ref - f) / |f_ref|, shape (...); ``reference`` is a
+        """Relative optimality gap (f_ref - f) / abs(f_ref), shape (...); ``reference`` is a
         Result on the same instances (e.g. from the ``reference`` solver) or an array of f."""
         return optimality_gap(self.csbf, getattr(reference, "csbf", reference))
 
