@@ -135,7 +135,7 @@ class FigureSpec:
     x_options : callable or None
         ``x_options(solver, x) -> dict``: the options each registered solver runs with at
         x-value ``x``, on top of its method's (the quality-time figures: its budget at level
-        ``x``, :func:`budget_options`). Such a sweep changes no instance: trial i is the same
+        ``x``, ``budget_options``). Such a sweep changes no instance: trial i is the same
         instance at every x, its best-known value is pooled over x, and ``meta.json`` records
         each method's options at every x (``identity["budgets"]``).
     """

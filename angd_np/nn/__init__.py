@@ -4,7 +4,7 @@ Layers have ``forward(x)`` and ``backward(dy) -> dx`` (which overwrites ``grads`
 ``Sequential`` chains them over one flat parameter buffer; ``fcn`` and ``cnn`` build the
 paper's networks; ``Adam`` updates parameters in place; ``save``/``load`` use ``.npz``.
 
-ANGD's solver runs lean copies of these networks (:mod:`angd_np.solvers._angd_nets`), each
+ANGD's solver runs lean copies of these networks (module ``angd_np.solvers._angd_nets``), each
 drawn with ``fcn``/``cnn`` so that both start from the same weights::
 
     from angd_np import nn

@@ -126,9 +126,9 @@ def options_table(spec) -> str:
     # ANGD's options name the network whose architecture options apply ("fcn", "cnn").
     takes_network = len(inspect.signature(cls.names).parameters) > 0
     names = cls.names(spec.name.removeprefix("angd-")) if takes_network else cls.names()
-    # A solver with presets runs its first preset by default: show those values.
-    base = spec.resolve({}) if spec.presets and spec.resolve else None
-    head = f"default (`{spec.presets[0]}`)" if base is not None else "default"
+    # A solver with variants runs its first variant by default: show those values.
+    base = spec.resolve({}) if spec.variants and spec.resolve else None
+    head = f"default (`{spec.variants[0]}`)" if base is not None else "default"
     rows = [f"| option | {head} | accepted | meaning |", "| --- | --- | --- | --- |"]
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in names:
@@ -149,15 +149,15 @@ def solvers_page() -> str:
 
     out = []
     for name in solvers.SPECS:
-        spec = solvers.spec(name)
-        methods = ", ".join(f"`{m}`" for m in spec.variants())
+        spec = solvers.solver_spec(name)
+        methods = ", ".join(f"`{m}`" for m in spec.methods())
         facts = [f"methods {methods}"]
         if spec.iterative:
             facts.append("iterative (takes `iters`, returns `history` and a continuable "
                          "`state`)")
-        if spec.presets:
-            facts.append("presets " + ", ".join(f"`{p}`" for p in spec.presets)
-                         + f" (default `{spec.presets[0]}`)")
+        if spec.variants:
+            facts.append("variants " + ", ".join(f"`{p}`" for p in spec.variants)
+                         + f" (default `{spec.variants[0]}`)")
         if spec.extra:
             facts.append(f"needs `pip install 'angd_np[{spec.extra}]'`")
         if spec.threads:
@@ -172,19 +172,19 @@ def solvers_page() -> str:
 def presets_page() -> str:
     from angd_np.solvers import angd
 
-    nets = sorted({net for p in angd.PRESETS.values() for net in p})
+    nets = sorted({net for p in angd.VARIANTS.values() for net in p})
     default = angd.ANGDOptions()
     names = [f.name for f in dataclasses.fields(angd.ANGDOptions)]
-    cols = [(p, net) for p in angd.PRESETS for net in nets]
-    same = all(angd.PRESETS[p][nets[0]] == angd.PRESETS[p][n] for p in angd.PRESETS
+    cols = [(p, net) for p in angd.VARIANTS for net in nets]
+    same = all(angd.VARIANTS[p][nets[0]] == angd.VARIANTS[p][n] for p in angd.VARIANTS
                for n in nets)
     if same:
-        cols = [(p, nets[0]) for p in angd.PRESETS]
+        cols = [(p, nets[0]) for p in angd.VARIANTS]
     head = ["option", "dataclass default"] + [
         f"`{p}`" if same else f"`{p}` ({net})" for p, net in cols]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for name in names:
-        vals = [getattr(angd.PRESETS[p][net], name) for p, net in cols]
+        vals = [getattr(angd.VARIANTS[p][net], name) for p, net in cols]
         if all(v == getattr(default, name) for v in vals):
             continue
         cells = [f"`{name}`", f"`{_cell(repr(getattr(default, name)))}`"] + [
