@@ -36,12 +36,14 @@ the projection and every reported number stay float64.
 
 Presets. ``preset="paper"`` (default) is the paper's configuration: T = 500,
 :math:`\eta_W = 1`, :math:`\eta_\varphi = 10^{-4}`, the raw gradient as input and the raw
-network output as the update. ``preset="tuned"`` is our configuration (three studies, see
-``PRESETS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.03
-times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the start, hidden width
-128, started from zero forcing, η_φ = 2.4e-4 and the paper's T = 500, with η_W and η_φ
-multiplied by min(1, sqrt(32/MK)) (``size_scale="sqrt"``), and the network seeing and moving
-W in the channel's metric (``precondition="channel"``, ``_angd_engine.channel_metric``).
+network output as the update. ``preset="tuned"`` is our configuration (chosen by the studies
+in ``studies/angd_tuning/`` and ``studies/angd_pilot/``): the gradient scaled to unit RMS, a
+step of η_W = 0.03 times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the
+start, hidden width 128, η_φ = 2.4e-4, with η_W and η_φ multiplied by min(1, sqrt(32/MK))
+(``size_scale="sqrt"``), the network seeing and moving W in the channel's metric
+(``precondition="channel"``, ``_angd_engine.channel_metric``), and a pilot of 100
+iterations from zero forcing and from the sensing beam whose better chain continues for
+``iters`` = 400 more (``pilot=100``): 600 iterations of work, 500 on the kept chain.
 Presets are :class:`ANGDOptions` instances (``PRESETS[preset][network]``); options given
 explicitly replace their fields.
 
@@ -275,20 +277,13 @@ class ANGDOptions(IterativeOptions):
 
 #: Option values of each preset, per network. "paper": the paper's §VI numbers, its raw
 #: gradient input and raw output; the hidden width (which the paper leaves open; 128 measured
-#: best of 32/64/128 in the study) and the network initialisation (PyTorch's default, as a
-#: PyTorch implementation would get) are our choices. "tuned": the input scaling, output
-#: scaling, step and zero output layer that ``scripts/angd_study.py`` measured best
-#: (``scripts/angd_study_results.md``), then the start, budget and learning rate of
-#: ``scripts/angd_quality_study.py`` (``scripts/angd_quality_study_results.md``): from ZF,
-#: η_W = 0.03 at M·K = 32, scaled by sqrt(32 / MK) above (η_W = 0.1 and η_φ = 1e-3 before;
-#: T = 1500 and η_φ = 1.2e-4 in session 4), then (session 5) the channel metric, with which
-#: the paper's T = 500 and η_φ = 2.4e-4 suffice at every size studied; the CNN uses the same
-#: values.
-#: Both presets run float32 networks: on 200 held-out instances per scenario preset
-#: (``scripts/angd_dtype_study.py``, results in ``scripts/angd_dtype_results.md``) the paired
-#: gap difference float32 - float64 had a 95% interval containing 0 for every preset and
-#: network but one (which favours float32 by 4e-6), and float32 moved f no more than
-#: float64 itself moves when W_0 is perturbed by 1e-12; it is 1.7-2.1x faster per instance.
+#: best of 32/64/128) and the network initialisation (PyTorch's default, as a PyTorch
+#: implementation would get) are our choices. "tuned": the input scaling, output scaling,
+#: step, zero output layer, start, learning rates and channel metric chosen on tuning
+#: instances and checked on held-out ones (``studies/angd_tuning/``), and the pilot of two
+#: starts (``studies/angd_pilot/``); the CNN uses the same values. Both presets run float32
+#: networks: the paired gap difference float32 - float64 was within float64's own
+#: run-to-run spread, at 1.7-2.1x the speed (``studies/float32_networks/``).
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
                      output_scale="none", net_init="torch", net_dtype="float32")
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",

@@ -1,7 +1,8 @@
-"""The reference solver's L-BFGS memory: time per instance and best f, memory 10 against more.
+r"""The reference solver's L-BFGS memory: time per instance and best f, memory 10 against more.
 
-    python scripts/reference_memory.py                       # 50 instances per scenario
-    python scripts/reference_memory.py --instances 100 --memories 10,20,40,80
+    python studies/reference_memory/reference_memory.py \
+        # 50 instances per scenario
+    python studies/reference_memory/reference_memory.py --instances 100 --memories 10,20,40,80
 
 For each preset and a few (M, p_max) scenarios it solves the same instances with every memory
 size (one process, BLAS on one thread) and prints, against the first memory size, the time
@@ -15,9 +16,9 @@ import os
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from angd_np import Scenario
-from angd_np._parallel import one_blas_thread
 from angd_np.solvers import solve
 
 SCENARIOS = ((6, 30.0), (10, 24.0), (10, 36.0), (16, 30.0))
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
     print("| preset | M | p_max (dBm) | memory | ms per instance | L-BFGS iterations | "
           "better / worse (> 1e-9) | min / max relative difference |")
     print("|---|---:|---:|---:|---:|---:|---|---|")
-    with one_blas_thread():
+    with threadpool_limits(1, user_api="blas"):  # as the package holds in-process solves
         for preset in args.presets.split(","):
             for M, p in SCENARIOS:
                 problem = Scenario.preset(preset, n_tx=M, p_max_dbm=p).draw(

@@ -4,7 +4,7 @@ Held-out trials 1000.. of seed 0 (the tuning study used others), balanced preset
 best of the reference and every run; also counts instances below ZF's CSBF. Not a study: one
 idea (the starting point and the budget), measured at three sizes.
 
-    python scripts/angd_quality_probe.py --n-tx 16 --n-users 2 --trials 200
+    python studies/angd_tuning/angd_quality_probe.py --n-tx 16 --n-users 2 --trials 200
 """
 
 import argparse

@@ -1,24 +1,25 @@
-"""Is the ``tuned`` ANGD-FCN preset a local optimum of its options? One change at a time.
+r"""Is the ``tuned`` ANGD-FCN preset a local optimum of its options? One change at a time.
 
-    python scripts/angd_neighbourhood.py --trials 200 --seed 1     # the study's tuning set
+    python studies/angd_tuning/angd_neighbourhood.py --trials 200 --seed 1   # tuning set
 
 On ``--trials`` instances of the ``balanced`` preset (seed ``--seed``, the same instances and
-solver streams as ``scripts/angd_study.py``), runs the tuned preset and variants that change
-one option each, and prints the median, 90th-percentile and mean gap (%) to f* = the best of
+solver streams as ``angd_study.py``), runs the tuned preset and variants that change one
+option each, and prints the median, 90th-percentile and mean gap (%) to f* = the best of
 the ``reference`` solver and every run. T = 500 throughout.
 """
 
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import angd_np as an
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from angd_study import trial_rngs  # noqa: E402  (same per-trial solver streams)
+
+def trial_rngs(seed, n):
+    """One solver stream per trial (stream 1 of ``trial_generator``), as ``angd_study.py``."""
+    return [an.trial_generator(seed, i, 1) for i in range(n)]
 
 VARIANTS = {
     "tuned": {},

@@ -1,7 +1,7 @@
 """The tuned pilot on held-out instances of both scenarios: which starts, how long?
 
-    python scripts/angd_pilot_study.py --scenario balanced --part starts [--trials 60]
-    python scripts/angd_pilot_study.py --scenario paper --part length [--first 6000]
+    python studies/angd_pilot/angd_pilot_study.py --scenario balanced --part starts [--trials 60]
+    python studies/angd_pilot/angd_pilot_study.py --scenario paper --part length [--first 6000]
 
 Each setting draws trials FIRST.. of seed 0 (default 5000, never used by the quality studies,
 as ``angd_pilot_probe.py``) and solves them with the reference and CCPA (their better CSBF
@@ -23,19 +23,15 @@ with a 95% interval (negative: better). Results: ``angd_pilot_study_results.md``
 """
 import argparse
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-import angd_np as an
-from angd_np.objective import scale_to_power
-from angd_np.solvers.linear import sensing_beam, zf_precoder
-from angd_np.system import Scenario, trial_generator
+# The probe beside this script (its folder is on sys.path when the script runs).
+from angd_pilot_probe import pilot_run, scale_to_power, sensing_beam, zf_precoder
 
-sys.path.insert(0, str(Path(__file__).parent))
-from angd_pilot_probe import pilot_run  # noqa: E402
+import angd_np as an
+from angd_np import Scenario, trial_generator
 
 SETTINGS = ([dict(n_tx=10, p_max_dbm=float(p)) for p in (20, 24, 28, 32, 36, 40)]
             + [dict(n_tx=m, p_max_dbm=30.0) for m in (4, 8, 16)]

@@ -1,6 +1,7 @@
-"""Does ``net_dtype="float32"`` change ANGD's results? Paired gaps on held-out instances.
+r"""Does ``net_dtype="float32"`` change ANGD's results? Paired gaps on held-out instances.
 
-    python scripts/angd_dtype_study.py [--trials 200] [--seed 4242] [--out scripts/angd_dtype_results.md]
+    python studies/float32_networks/angd_dtype_study.py \
+        [--trials 200] [--seed 4242] [--out studies/float32_networks/angd_dtype_results.md]
 
 For each scenario preset (``paper``, ``balanced``) ``--trials`` instances are drawn (trial i
 from ``trial_generator(seed, i)``, a seed the tuning study did not use) and solved by the
@@ -29,18 +30,28 @@ import numpy as np
 
 import angd_np as an
 from angd_np.solvers import optimality_gap
-from angd_np.solvers.iterative import initial_W, instance_streams
 
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def random_start(problem, rngs):
+    """ANGD's ``init="random"`` W_0, shape (n, M, K): CN(0, 1) entries scaled to full power,
+    drawn from the first of the two streams the solver spawns from each instance's generator."""
+    n, M, K = problem.H.shape
+    W = np.empty((n, M, K), dtype=np.complex128)
+    for i, g in enumerate(rngs):
+        z = g.spawn(2)[0].standard_normal((M, K, 2))
+        W[i] = z[..., 0] + 1j * z[..., 1]
+    return W * np.sqrt(problem.p_max / an.power(W))[:, None, None]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=4242)
-    parser.add_argument("--out", default="scripts/angd_dtype_results.md")
+    parser.add_argument("--out", default="studies/float32_networks/angd_dtype_results.md")
     args = parser.parse_args()
     t_start = time.perf_counter()
     rows, table = [], []
@@ -52,7 +63,7 @@ def main():
             return [an.trial_generator(args.seed, i, 1) for i in range(args.trials)]
 
         # The W_0 every run draws from these streams, for the control's perturbed copy.
-        W0 = initial_W("random", problem, instance_streams(rngs(), args.trials))
+        W0 = random_start(problem, rngs())
         # Not a pure scaling, which the projection of the initial point would undo.
         z = np.random.default_rng(args.seed).standard_normal(W0.shape + (2,))
         W0_control = W0 * (1 + 1e-12 * (z[..., 0] + 1j * z[..., 1]))
@@ -94,7 +105,7 @@ def main():
     lines = [
         f"# float32 against float64 update networks ({args.trials} held-out instances per "
         f"scenario, seed {args.seed})", "",
-        "Command: `python scripts/angd_dtype_study.py --trials "
+        "Command: `python studies/float32_networks/angd_dtype_study.py --trials "
         f"{args.trials} --seed {args.seed}` ({(time.perf_counter() - t_start) / 60:.1f} min). "
         "Gap g = (f* - f) / |f*| with f* the `reference` solver's f; differences g32 - g64 "
         "paired per instance (same W_0 and initial networks); negative favours float32.", "",

@@ -1,6 +1,7 @@
-"""Measure ANGD configurations against the best-known optimum and pick the ``tuned`` preset.
+r"""Measure ANGD configurations against the best-known optimum and pick the ``tuned`` preset.
 
-    python scripts/angd_study.py [--trials 200] [--quick] [--out scripts/angd_study_results.md]
+    python studies/angd_tuning/angd_study.py \
+        [--trials 200] [--quick] [--out studies/angd_tuning/angd_study_results.md]
 
 Protocol
 --------
@@ -226,7 +227,7 @@ def main():
     parser.add_argument("--pgd-eta", type=float, default=0.1,
                         help="normalised pgd step for --eval-only")
     parser.add_argument("--adam-lr", type=float, default=0.1, help="adam lr for --eval-only")
-    parser.add_argument("--out", default="scripts/angd_study_results.md")
+    parser.add_argument("--out", default="studies/angd_tuning/angd_study_results.md")
     args = parser.parse_args()
     t0 = time.perf_counter()
 
@@ -264,7 +265,8 @@ def main():
             s.run(name, method, **opts)
 
     held_out = ["## Held-out evaluation", "",
-                f"Evaluation command: `python scripts/angd_study.py --trials {args.trials} "
+                "Evaluation command: `python studies/angd_tuning/angd_study.py "
+                f"--trials {args.trials} "
                 f"--ref-check {args.ref_check}{' --eval-only' if args.eval_only else ''}` "
                 f"({(time.perf_counter() - t0) / 60:.1f} min).", "",
                 *(eval_table(s, entries) + "\n" for s in evals)]
@@ -279,8 +281,8 @@ def main():
         print(text)
         return
     parts = [
-        "# ANGD study (`scripts/angd_study.py`)", "",
-        f"Command: `python scripts/angd_study.py --trials {args.trials}"
+        "# ANGD study (`studies/angd_tuning/angd_study.py`)", "",
+        f"Command: `python studies/angd_tuning/angd_study.py --trials {args.trials}"
         f"{' --quick' if args.quick else ''}`; {args.trials} tuning instances (seed "
         f"{args.seed_tune}) and {args.trials} held-out instances (seed {args.seed_eval}) per "
         f"scenario; T = 500. Gap = (f* - f) / f* with f* the best-known optimum. Times are "

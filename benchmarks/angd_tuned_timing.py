@@ -3,7 +3,7 @@
 Balanced preset, M = 16, K = 2, the 200 held-out instances of the quality study (trials
 3000..3199 of seed 0), one batch on every core (ANGD's process pool), best of two runs.
 
-    python scripts/angd_tuned_timing.py
+    python benchmarks/angd_tuned_timing.py
 """
 
 import os

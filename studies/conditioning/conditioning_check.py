@@ -1,6 +1,6 @@
 """Why ANGD's sum rate is low in the paper's units: conditioning, measured.
 
-    python scripts/conditioning_check.py
+    python studies/conditioning/conditioning_check.py
 
 With omega = 1e4 (watts) the CSBF is ~99.97% sensing; along the ridge of near-optimal
 sensing beams the sum rate is a 1e-3 perturbation, so first-order methods with steps sized

@@ -1,6 +1,6 @@
 """Which pilot starts avoid the dropped-user trap of the balanced scenario at high power?
 
-    python scripts/angd_pilot_probe.py 60     # 60 held-out instances per power, ~2 min
+    python studies/angd_pilot/angd_pilot_probe.py 60     # 60 held-out instances per power, ~2 min
 
 The tuned preset's pilot runs 100 iterations from ZF and from the sensing beam and keeps the
 chain with the better best CSBF. At 32-40 dBm in the balanced scenario (M = 10, fig. 4) it
@@ -17,12 +17,30 @@ import time
 import numpy as np
 
 import angd_np as an
-from angd_np.objective import scale_to_power
-from angd_np.solvers.linear import sensing_beam, zf_precoder
-from angd_np.system import Scenario, trial_generator
+from angd_np import Scenario, trial_generator
 
 KEYS = ("W", "best_W", "best_f", "ref_f", "since", "active", "failed", "net_params",
         "adam_m", "adam_v", "adam_t", "step_scale")
+
+def scale_to_power(W, p_max):
+    """Each instance of W (n, M, K) scaled by one positive factor to ||W||_F^2 = p_max."""
+    return W * np.sqrt(p_max / an.power(W))[..., None, None]
+
+
+def zf_precoder(prob):
+    """Zero forcing at full power, as the ``zf`` solver returns it."""
+    return an.solve(prob, "zf").W
+
+
+def sensing_beam(prob):
+    """All the power along the principal eigenvector u of A A^H, in the column of the user
+    with the largest |h_k^H u| (the tuned pilot's second start)."""
+    _, vecs = np.linalg.eigh(prob.A @ np.conj(np.swapaxes(prob.A, -1, -2)))
+    u = np.broadcast_to(vecs[..., :, -1], prob.batch_shape + (prob.n_tx,))
+    best = np.argmax(np.abs(np.einsum("...mk,...m->...k", np.conj(prob.H), u)), axis=-1)
+    onehot = np.arange(prob.n_users) == best[..., None]
+    return np.sqrt(prob.p_max) * u[..., :, None] * onehot[..., None, :]
+
 
 def pilot_run(prob, trials, starts, P=100, T=400, seed=0):
     chains = []

@@ -1,4 +1,4 @@
-"""Which options track best? A held-out study of ANGD, pgd and adam solved frame by frame.
+r"""Which options track best? A held-out study of ANGD, pgd and adam solved frame by frame.
 
 Balanced preset, M = 16, K = 2, N = 4, ρ = 0.99, targets drifting 0.2° per frame, 40 frames,
 50 iterations per frame (the issue's operating point). Each candidate is tracked on the
@@ -7,7 +7,8 @@ sequences (seed 2) never used for choosing. The per-frame gap is measured agains
 value known for that frame (the reference tracked with warm starts, or any candidate that did
 better); the score is the median gap over frames 20..39 (after a burn-in of 20 frames).
 
-    python scripts/tracking_study.py --sequences 16 --out scripts/tracking_study_results.md
+    python studies/tracking_defaults/tracking_study.py \
+        --sequences 16 --out studies/tracking_defaults/tracking_study_results.md
 
 The reference is the slow part (~0.25 s per frame and sequence); it is cached in --cache.
 """

@@ -1,6 +1,6 @@
 """One ANGD solve with BLAS free to thread against held to one thread, alternated.
 
-    python scripts/angd_blas_threads.py [--dtype float32] [--solves 11] [--rounds 2]
+    python benchmarks/angd_blas_threads.py [--dtype float32] [--solves 11] [--rounds 2]
 
 A solve that runs in the calling process holds every BLAS library loaded there to one thread
 (``angd_np._parallel.one_blas_thread``, through threadpoolctl). "free" is the same solve with

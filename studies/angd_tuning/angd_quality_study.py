@@ -1,4 +1,4 @@
-"""Which change to ANGD buys quality: each idea alone and combined, on held-out instances.
+r"""Which change to ANGD buys quality: each idea alone and combined, on held-out instances.
 
 Issue 13's study. The ideas, measured against the old ``tuned`` configuration (random start,
 η_W = 0.1, η_φ = 1e-3, T = 500; the rest of ``tuned``: unit-RMS gradient input, a step of
@@ -19,12 +19,15 @@ looked at trials 1000..1199, this study's first pass at 2000..2199, whose result
 smaller steps and are kept in the results file; the tuning runs used seed 1). Times are per
 instance for the batch on every core.
 
-    python scripts/angd_quality_study.py --preset balanced --n-tx 16 --n-users 2 --trials 200
-    python scripts/angd_quality_study.py --preset paper --trials 200
-    python scripts/angd_quality_study.py --preset balanced --n-tx 32 --n-users 4 --trials 40
-    python scripts/angd_quality_study.py --preset balanced --n-tx 64 --n-users 8 --trials 10
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 16 --n-users 2 --trials 200
+    python studies/angd_tuning/angd_quality_study.py --preset paper --trials 200
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 32 --n-users 4 --trials 40
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 64 --n-users 8 --trials 10
 
-Prints a Markdown table (``scripts/angd_quality_study_results.md`` holds the runs).
+Prints a Markdown table (``studies/angd_tuning/angd_quality_study_results.md`` holds the runs).
 
 Round 2 (session 5, ``--round 2 --first-trial 4000``; round 1 above is ``--round 1
 --first-trial 3000``): the session-4 tuned still sat at ZF's 7.4% at M, K = 64, 8, and so did plain
@@ -36,10 +39,13 @@ tuned with one part taken out or changed at a time (the ablation), its CNN, the 
 and the controls at equal iterations (500) and at about equal time. Fresh held-out instances:
 trials 4000.. of seed 0 (the metric and T = 500, η_φ = 2.4e-4 were chosen on seed 1).
 
-    python scripts/angd_quality_study.py --preset balanced --n-tx 16 --n-users 2 --trials 200
-    python scripts/angd_quality_study.py --preset paper --trials 200
-    python scripts/angd_quality_study.py --preset balanced --n-tx 32 --n-users 4 --trials 40
-    python scripts/angd_quality_study.py --preset balanced --n-tx 64 --n-users 8 --trials 10
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 16 --n-users 2 --trials 200
+    python studies/angd_tuning/angd_quality_study.py --preset paper --trials 200
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 32 --n-users 4 --trials 40
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 64 --n-users 8 --trials 10
 
 Round 3 (session 5, ``--round 3``, the default; round 2 is ``--round 2 --first-trial 4000``):
 round 2's tuned, which starts from ZF, fell 1.9% short at M = 10 in the paper's scenario
@@ -52,12 +58,16 @@ at equal iterations (600 = 2 × 100 + 400) and about equal time. Fresh held-out 
 trials 5000.. of seed 0 (rounds 1 and 2 looked at 3000.. and 4000..; the pilot was chosen on
 seed 1)::
 
-    python scripts/angd_quality_study.py --preset balanced --n-tx 16 --n-users 2 --trials 200
-    python scripts/angd_quality_study.py --preset paper --trials 200
-    python scripts/angd_quality_study.py --preset paper --n-tx 10 --trials 200
-    python scripts/angd_quality_study.py --preset balanced --n-tx 32 --n-users 4 --trials 40
-    python scripts/angd_quality_study.py --preset paper --n-tx 32 --n-users 4 --trials 40
-    python scripts/angd_quality_study.py --preset balanced --n-tx 64 --n-users 8 --trials 10
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 16 --n-users 2 --trials 200
+    python studies/angd_tuning/angd_quality_study.py --preset paper --trials 200
+    python studies/angd_tuning/angd_quality_study.py --preset paper --n-tx 10 --trials 200
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 32 --n-users 4 --trials 40
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset paper --n-tx 32 --n-users 4 --trials 40
+    python studies/angd_tuning/angd_quality_study.py \
+        --preset balanced --n-tx 64 --n-users 8 --trials 10
 """
 
 import argparse

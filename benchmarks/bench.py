@@ -1,4 +1,4 @@
-"""Benchmarks of angd_np: ``python scripts/bench.py [--quick] [SECTION ...]``.
+"""Benchmarks of angd_np: ``python benchmarks/bench.py [--quick] [SECTION ...]``.
 
 Sections: nn, objective, angd, baselines, tracking, runner (all by default). Prints the
 machine's core count first; the README records the numbers with this command.

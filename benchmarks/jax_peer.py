@@ -1,7 +1,7 @@
 """ANGD-FCN written in JAX, as a speed peer of the NumPy engine (never a dependency).
 
     pip install jax jaxlib          # by hand, CPU; this script only
-    python scripts/jax_peer.py [--batch 1000] [--repeats 3] [--check 8] [--kernels blas,numpy]
+    python benchmarks/jax_peer.py [--batch 1000] [--repeats 3] [--check 8] [--kernels blas,numpy]
 
 The same algorithm as ``angd_np.solvers.angd`` with the paper preset (raw gradient input,
 raw output, η_W = 1, η_φ = 1e-4, Adam's (0.9, 0.999), ε = 1e-8, T = 500, hidden 128, the
@@ -101,11 +101,11 @@ def build(M, K, N, *, hidden=128, iters=500, net_dtype="float64", eta_w=1.0, eta
             dy = jnp.concatenate([GU.real.reshape(-1), GU.imag.reshape(-1)]).astype(nd)
             (g,) = vjp(dy)
             k = t + 1
-            m = tuple(b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g))
-            v = tuple(b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g))
+            m = tuple(b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g, strict=True))
+            v = tuple(b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g, strict=True))
             c1, c2 = (1 - b1**k).astype(nd), (1 - b2**k).astype(nd)
             p = tuple(pi + eta_phi * (mi / c1) / (jnp.sqrt(vi / c2) + eps)
-                      for pi, mi, vi in zip(p, m, v))
+                      for pi, mi, vi in zip(p, m, v, strict=True))
             better = f > best_f
             best_f = jnp.where(better, f, best_f)
             best_W = jnp.where(better, V, best_W)
@@ -214,17 +214,17 @@ def main():
         for dt in dtypes:
             for _ in range(3):
                 for kern in kernels:
-                    rows[dt][f"np_one {kern}"].append(_timed(lambda: an.solve(
+                    rows[dt][f"np_one {kern}"].append(_timed(lambda dt=dt, kern=kern: an.solve(
                         one_problem, "angd-fcn", rng=1, net_dtype=dt, threads=1,
                         adam_kernel=kern)))
                 rows[dt]["jax_one"].append(_timed(
-                    lambda: peers[dt][0](*one_args)[0].block_until_ready()))
+                    lambda dt=dt: peers[dt][0](*one_args)[0].block_until_ready()))
         for dt in dtypes:
             for kern in kernels:
-                rows[dt][f"np_batch {kern}"].append(_timed(lambda: an.solve(
+                rows[dt][f"np_batch {kern}"].append(_timed(lambda dt=dt, kern=kern: an.solve(
                     big, "angd-fcn", rng=3, net_dtype=dt, return_state=False,
                     adam_kernel=kern)))
-            rows[dt]["jax_batch"].append(_timed(lambda: jax_batch(dt)))
+            rows[dt]["jax_batch"].append(_timed(lambda dt=dt: jax_batch(dt)))
         print(f"repeat {r + 1}/{args.repeats} done; load {os.getloadavg()}", flush=True)
 
     print(f"\n| nets | adam_kernel | one instance NumPy (ms) | JAX (ms) | NumPy speed / JAX | "
