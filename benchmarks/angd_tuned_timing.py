@@ -14,13 +14,14 @@ import numpy as np
 import angd_np as an
 
 OLD = dict(preset="tuned", init="random", iters=500, eta_w=0.1, eta_phi=1e-3, size_scale="none",
-           precondition="none", pilot=0)  # sessions 1-3
-S4 = dict(preset="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)  # session 4
-CASES = [("sessions 1-3 tuned ANGD-FCN (T 500)", "angd-fcn", OLD),
-         ("session-4 tuned ANGD-FCN (T 1500)", "angd-fcn", S4),
+           precondition="none", pilot=0)  # the first study's
+# round 1 of the quality study
+S4 = dict(preset="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)
+CASES = [("first tuned ANGD-FCN (T 500)", "angd-fcn", OLD),
+         ("round-1 tuned ANGD-FCN (T 1500)", "angd-fcn", S4),
          ("tuned ANGD-FCN (metric, pilot 2 x 100 + T 400)", "angd-fcn", dict(preset="tuned")),
-         ("sessions 1-3 tuned ANGD-CNN (T 500)", "angd-cnn", OLD),
-         ("session-4 tuned ANGD-CNN (T 1500)", "angd-cnn", S4),
+         ("first tuned ANGD-CNN (T 500)", "angd-cnn", OLD),
+         ("round-1 tuned ANGD-CNN (T 1500)", "angd-cnn", S4),
          ("tuned ANGD-CNN (metric, pilot 2 x 100 + T 400)", "angd-cnn", dict(preset="tuned")),
          ("lbfgs from ZF (T 600)", "lbfgs", dict(init="zf", iters=600))]
 

@@ -36,14 +36,12 @@ the projection and every reported number stay float64.
 
 Presets. ``preset="paper"`` (default) is the paper's configuration: T = 500,
 :math:`\eta_W = 1`, :math:`\eta_\varphi = 10^{-4}`, the raw gradient as input and the raw
-network output as the update. ``preset="tuned"`` is our configuration (chosen by the studies
-in ``studies/angd_tuning/`` and ``studies/angd_pilot/``): the gradient scaled to unit RMS, a
-step of η_W = 0.03 times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the
-start, hidden width 128, η_φ = 2.4e-4, with η_W and η_φ multiplied by min(1, sqrt(32/MK))
-(``size_scale="sqrt"``), the network seeing and moving W in the channel's metric
-(``precondition="channel"``, ``_angd_engine.channel_metric``), and a pilot of 100
-iterations from zero forcing and from the sensing beam whose better chain continues for
-``iters`` = 400 more (``pilot=100``): 600 iterations of work, 500 on the kept chain.
+network output as the update. ``preset="tuned"`` is our configuration (three studies, see
+``PRESETS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.03
+times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the start, hidden width
+128, started from zero forcing, η_φ = 2.4e-4 and the paper's T = 500, with η_W and η_φ
+multiplied by min(1, sqrt(32/MK)) (``size_scale="sqrt"``), and the network seeing and moving
+W in the channel's metric (``precondition="channel"``, ``_angd_engine.channel_metric``).
 Presets are :class:`ANGDOptions` instances (``PRESETS[preset][network]``); options given
 explicitly replace their fields.
 

@@ -14,7 +14,7 @@ Issue 13's study. The ideas, measured against the old ``tuned`` configuration (r
 - and the controls at equal iterations and at (about) equal wall time: pgd, adam, lbfgs.
 
 Gap: to the best of the reference solver and of every run on the instance. Held-out
-instances: trials 3000.. of seed 0, never looked at before this table (the session-3 probe
+instances: trials 3000.. of seed 0, never looked at before this table (``angd_quality_probe.py``
 looked at trials 1000..1199, this study's first pass at 2000..2199, whose results pointed to
 smaller steps and are kept in the results file; the tuning runs used seed 1). Times are per
 instance for the batch on every core.
@@ -29,12 +29,12 @@ instance for the batch on every core.
 
 Prints a Markdown table (``studies/angd_tuning/angd_quality_study_results.md`` holds the runs).
 
-Round 2 (session 5, ``--round 2 --first-trial 4000``; round 1 above is ``--round 1
---first-trial 3000``): the session-4 tuned still sat at ZF's 7.4% at M, K = 64, 8, and so did plain
+Round 2 (``--round 2 --first-trial 4000``; round 1 above is ``--round 1
+--first-trial 3000``): the round-1 tuned still sat at ZF's 7.4% at M, K = 64, 8, and so did plain
 gradient steps of any length. The cause is the high-SNR stiffness of leaking a beam towards
 another user (``_angd_engine.channel_metric``); the change is the channel metric
-(``precondition="channel"``), with which the paper's T = 500 suffices. The rows: the session-4
-tuned, it with the metric, the new tuned (session 4 + metric, T 500, η_φ 2.4e-4) and the new
+(``precondition="channel"``), with which the paper's T = 500 suffices. The rows: the round-1
+tuned, it with the metric, the new tuned (round 1 + metric, T 500, η_φ 2.4e-4) and the new
 tuned with one part taken out or changed at a time (the ablation), its CNN, the paper's ANGD,
 and the controls at equal iterations (500) and at about equal time. Fresh held-out instances:
 trials 4000.. of seed 0 (the metric and T = 500, η_φ = 2.4e-4 were chosen on seed 1).
@@ -47,7 +47,7 @@ trials 4000.. of seed 0 (the metric and T = 500, η_φ = 2.4e-4 were chosen on s
     python studies/angd_tuning/angd_quality_study.py \
         --preset balanced --n-tx 64 --n-users 8 --trials 10
 
-Round 3 (session 5, ``--round 3``, the default; round 2 is ``--round 2 --first-trial 4000``):
+Round 3 (``--round 3``, the default; round 2 is ``--round 2 --first-trial 4000``):
 round 2's tuned, which starts from ZF, fell 1.9% short at M = 10 in the paper's scenario
 (seed 1), where the optimum is near the sensing beam and far from ZF; the sensing beam is a
 trap in the balanced one (a user dropped). The change: a pilot, 100 iterations from each of
@@ -78,16 +78,16 @@ import numpy as np
 
 import angd_np as an
 
-#: The old tuned configuration (sessions 1-3), the base of every "alone" row of round 1: the
-#: values spelled out, since the preset's changed.
+#: The old tuned configuration (of the first study, ``angd_study.py``), the base of every
+#: "alone" row of round 1: the values spelled out, since the preset's changed.
 OLD = dict(preset="tuned", init="random", iters=500, eta_w=0.1, eta_phi=1e-3,
            size_scale="none", precondition="none", pilot=0)
-#: The tuned configuration of today (``PRESETS["tuned"]``, session 5).
+#: The shipped tuned configuration (``PRESETS["tuned"]``).
 NEW = dict(preset="tuned")
 SMALL = dict(eta_w=0.03, eta_phi=1.2e-4)  # the smaller step and learning rate at MK = 32
 
 
-#: The session-4 tuned configuration, the base of round 2.
+#: The round-1 tuned configuration, the base of round 2.
 S4 = dict(preset="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)
 
 
@@ -103,10 +103,10 @@ def _controls(iters, pgd_iters, adam_iters):
 
 
 def rows_round2(size):
-    """(label, method, options) of round 2 (session 5) at M·K = ``size``."""
+    """(label, method, options) of round 2 at M·K = ``size``."""
     rows = [
-        ("session-4 tuned (ZF, T 1500, η_W 0.03, η_φ 1.2e-4, sqrt)", "angd-fcn", S4),
-        ("session-4 tuned + channel metric", "angd-fcn", {**S4, "precondition": "channel"}),
+        ("round-1 tuned (ZF, T 1500, η_W 0.03, η_φ 1.2e-4, sqrt)", "angd-fcn", S4),
+        ("round-1 tuned + channel metric", "angd-fcn", {**S4, "precondition": "channel"}),
         ("**new tuned** (+ metric, T 500, η_φ 2.4e-4)", "angd-fcn", R2),
         ("new tuned without the metric", "angd-fcn", {**R2, "precondition": "none"}),
         ("new tuned from a random start", "angd-fcn", {**R2, "init": "random"}),
@@ -129,9 +129,9 @@ R2 = dict(preset="tuned", pilot=0, iters=500)
 
 
 def rows_round3(size):
-    """(label, method, options) of round 3 (session 5, the pilot) at M·K = ``size``."""
+    """(label, method, options) of round 3 (the pilot) at M·K = ``size``."""
     return [
-        ("session-4 tuned (ZF, T 1500, η_φ 1.2e-4, no metric)", "angd-fcn", S4),
+        ("round-1 tuned (ZF, T 1500, η_φ 1.2e-4, no metric)", "angd-fcn", S4),
         ("round-2 tuned (metric, ZF, T 500, η_φ 2.4e-4)", "angd-fcn", R2),
         ("**tuned** (round 2 + pilot 2 × 100, then T 400)", "angd-fcn", NEW),
         ("tuned without the metric", "angd-fcn", {**NEW, "precondition": "none"}),
@@ -146,7 +146,7 @@ def rows_round3(size):
 
 
 def rows_for(size):
-    """(label, method, options) of round 1 (session 4) at M·K = ``size``."""
+    """(label, method, options) of round 1 at M·K = ``size``."""
     rows = [
         ("old tuned (random start, η_W 0.1, η_φ 1e-3, T 500)", "angd-fcn", OLD),
         ("+ ZF start", "angd-fcn", {**OLD, "init": "zf"}),

@@ -16,6 +16,7 @@ The reference is the slow part (~0.25 s per frame and sequence); it is cached in
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def main(argv=None):
     parser.add_argument("--sequences", type=int, default=16)
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--iters", type=int, default=50)
-    parser.add_argument("--cache", default="/tmp/angd-np-tracking-cache")
+    parser.add_argument("--cache",
+                        default=str(Path(tempfile.gettempdir()) / "angd-np-tracking-cache"))
     parser.add_argument("--out", default=None, help="write the tables here (markdown)")
     args = parser.parse_args(argv)
 
