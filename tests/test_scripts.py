@@ -1,6 +1,7 @@
 """The user tools in scripts/ run as the docs say, at a size that runs in seconds."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,15 @@ def test_reproduce_paper_help_lists_every_option_of_the_command(capsys):
                    "--methods", "--iters", "--fresh", "--figures-dir", "--chunk-size",
                    "--reference-trials"):
         assert option in text, option
+
+
+def test_studies_use_the_public_api_only():
+    """No sys.path edits and no private module or name of angd_np in any study script."""
+    private = re.compile(r"angd_np(\.\w+)*\._\w|from angd_np[\w.]* import .*\b_\w")
+    scripts = sorted((ROOT / "studies").rglob("*.py"))
+    assert len(scripts) >= 6
+    for script in scripts:
+        text = script.read_text()
+        assert "sys.path" not in text, script
+        assert not private.search(text), (script, private.search(text))
+        assert (script.parent / "README.md").is_file(), script.parent

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-# The probe beside this script (its folder is on sys.path when the script runs).
+# The probe beside this script (Python puts the script's folder first on the import path).
 from angd_pilot_probe import pilot_run, scale_to_power, sensing_beam, zf_precoder
 
 import angd_np as an
