@@ -329,9 +329,7 @@ def _cmd_figure(args, stdout):
         folders = run_figures(configs, out, workers=args.workers, scheduler=args.scheduler,
                               fresh=args.fresh)
     except KeyboardInterrupt:
-        sys.stderr.write(f"angd-np: interrupted; finished chunks are saved in {out}. Run the "
-                         "same command again to resume.\n")
-        return 130
+        return _interrupted(out)
     for name, folder in folders.items():
         stdout.write(f"{name}: {folder}/{name}.png\n")
     return 0
@@ -352,12 +350,17 @@ def _cmd_reproduce(args, stdout):
                             chunk_size=args.chunk_size, fresh=args.fresh,
                             figures_dir=args.figures_dir)
     except KeyboardInterrupt:
-        sys.stderr.write(f"angd-np: interrupted; finished chunks are saved in {out}. Run the "
-                         "same command again to resume.\n")
-        return 130
+        return _interrupted(out)
     for preset, path in reports.items():
         stdout.write(f"{preset}: {path}\n")
     return 0
+
+
+def _interrupted(out) -> int:
+    """Say where the finished chunks are and how to resume; the exit status of an interrupt."""
+    sys.stderr.write(f"angd-np: interrupted; finished chunks are saved in {out}. Run the same "
+                     "command again to resume.\n")
+    return 130
 
 
 def _cmd_report(args, stdout):

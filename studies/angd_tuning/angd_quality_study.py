@@ -17,7 +17,7 @@ Gap: to the best of the reference solver and of every run on the instance. Held-
 instances: trials 3000.. of seed 0, never looked at before this table (``angd_quality_probe.py``
 looked at trials 1000..1199, this study's first pass at 2000..2199, whose results pointed to
 smaller steps and are kept in the results file; the tuning runs used seed 1). Times are per
-instance for the batch on every core.
+instance for the batch on every core. Each of these with ``--round 1 --first-trial 3000``:
 
     python studies/angd_tuning/angd_quality_study.py \
         --preset balanced --n-tx 16 --n-users 2 --trials 200
@@ -39,13 +39,7 @@ tuned with one part taken out or changed at a time (the ablation), its CNN, the 
 and the controls at equal iterations (500) and at about equal time. Fresh held-out instances:
 trials 4000.. of seed 0 (the metric and T = 500, η_φ = 2.4e-4 were chosen on seed 1).
 
-    python studies/angd_tuning/angd_quality_study.py \
-        --preset balanced --n-tx 16 --n-users 2 --trials 200
-    python studies/angd_tuning/angd_quality_study.py --preset paper --trials 200
-    python studies/angd_tuning/angd_quality_study.py \
-        --preset balanced --n-tx 32 --n-users 4 --trials 40
-    python studies/angd_tuning/angd_quality_study.py \
-        --preset balanced --n-tx 64 --n-users 8 --trials 10
+The same four commands as round 1, each with ``--round 2 --first-trial 4000``.
 
 Round 3 (``--round 3``, the default; round 2 is ``--round 2 --first-trial 4000``):
 round 2's tuned, which starts from ZF, fell 1.9% short at M = 10 in the paper's scenario
