@@ -13,7 +13,7 @@ matters even for one solve on an idle machine: OpenBLAS threads a gemv above 9,2
 (its ``interface/gemv.c``: 2304 × GEMM_MULTITHREAD_THRESHOLD, 4 by default) and a rank-one
 update above 8,192 (measured, ``_angd_adam.GER_PIECE``), and waking its threads costs more
 than it saves at ANGD's sizes (one float32 paper-preset solve: 43.4-45.6 ms with BLAS free,
-40.4-40.9 ms held to one thread, ``scripts/angd_blas_threads.py``).
+40.4-40.9 ms held to one thread, ``benchmarks/angd_blas_threads.py``).
 """
 
 from __future__ import annotations

@@ -154,13 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true",
                    help="discard results of a different configuration in DIR")
     p.add_argument("--iters", type=_positive_int,
-                   help="iterations T of gradient methods (default: each method's own: "
-                   "500 for every preset today)")
+                   help="iterations T of gradient methods (default: each method's own)")
     p.add_argument("--reference-trials", type=_positive_int, default=None, metavar="N",
                    help="solve only the first N trials with the reference solver as well "
                    "(default: every trial, so every result has its optimality gap)")
     p.add_argument("--chunk-size", type=_positive_int, default=25,
                    help="trials solved as one batch and stored as one file (default: 25)")
+
+    _add_reproduce_parser(sub, fmt)
 
     p = sub.add_parser("report", help="write REPORT.md from stored results",
                        description="Compare stored results with the paper's claims.",
@@ -201,6 +202,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("candidate", metavar="CANDIDATE", help="precoders W: .npz, .npy or .mat")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
+
+
+_EPILOG_REPRODUCE = """examples:
+  angd-np reproduce --trials 20                   # every figure, both presets, a few minutes
+  angd-np reproduce --trials 1000 --out results-1000   # the paper's 10^3 trials
+  angd-np reproduce --presets balanced --figures-dir docs/figures
+
+Writes DIR/PRESET/NAME/ for every figure and DIR/PRESET/REPORT.md. Running the same command
+again resumes an interrupted run.
+"""
+
+
+def _add_reproduce_parser(sub, fmt):
+    """``angd-np reproduce``: the main job (every figure and a report per preset)."""
+    p = sub.add_parser("reproduce", help="every figure and a REPORT.md for each preset",
+                       description="The main job: run (or resume) every figure for each "
+                       "preset and write its REPORT.md.", epilog=_EPILOG_REPRODUCE,
+                       formatter_class=fmt)
+    p.add_argument("--out", default="results", metavar="DIR",
+                   help="results folder; preset P goes to DIR/P (default: results)")
+    p.add_argument("--presets", default="paper,balanced",
+                   help="comma-separated scenario presets (default: paper,balanced)")
+    p.add_argument("--trials", type=_positive_int, default=100,
+                   help="Monte Carlo trials per point (default: 100; the paper used 1000)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed (default: 0)")
+    p.add_argument("--workers", type=_positive_int,
+                   help="processes on this machine (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask.distributed scheduler, e.g. tcp://host:8786 (needs angd_np[dist])")
+    p.add_argument("--methods", help="comma-separated methods (default: each figure's own)")
+    p.add_argument("--iters", type=_positive_int,
+                   help="iterations T of gradient methods (default: each method's own)")
+    p.add_argument("--reference-trials", type=_positive_int, metavar="N",
+                   help="solve only the first N trials with the reference solver as well "
+                   "(default: every trial)")
+    p.add_argument("--chunk-size", type=_positive_int, default=25,
+                   help="trials solved as one batch and stored as one file (default: 25)")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard results of a different configuration in DIR")
+    p.add_argument("--figures-dir", metavar="DIR",
+                   help="also copy each plot as PRESET-NAME.png and each report as "
+                   "PRESET-REPORT.md into this folder (as docs/figures)")
 
 
 def _version():
@@ -288,12 +331,38 @@ def _cmd_figure(args, stdout):
         folders = run_figures(configs, out, workers=args.workers, scheduler=args.scheduler,
                               fresh=args.fresh)
     except KeyboardInterrupt:
-        sys.stderr.write(f"angd-np: interrupted; finished chunks are saved in {out}. Run the "
-                         "same command again to resume.\n")
-        return 130
+        return _interrupted(out)
     for name, folder in folders.items():
         stdout.write(f"{name}: {folder}/{name}.png\n")
     return 0
+
+
+def _cmd_reproduce(args, stdout):
+    from .experiments import reproduce
+    from .experiments.runner import check_scheduler
+
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
+    out = _writable_dir(args.out)
+    try:
+        reports = reproduce(out, presets=args.presets, trials=args.trials, seed=args.seed,
+                            workers=args.workers, scheduler=args.scheduler,
+                            methods=args.methods, iters=args.iters,
+                            reference_trials=args.reference_trials,
+                            chunk_size=args.chunk_size, fresh=args.fresh,
+                            figures_dir=args.figures_dir)
+    except KeyboardInterrupt:
+        return _interrupted(out)
+    for preset, path in reports.items():
+        stdout.write(f"{preset}: {path}\n")
+    return 0
+
+
+def _interrupted(out) -> int:
+    """Say where the finished chunks are and how to resume; the exit status of an interrupt."""
+    sys.stderr.write(f"angd-np: interrupted; finished chunks are saved in {out}. Run the same "
+                     "command again to resume.\n")
+    return 130
 
 
 def _cmd_report(args, stdout):
@@ -391,7 +460,8 @@ def main(argv=None, stdout=None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     command = {"solve": _cmd_solve, "figure": _cmd_figure, "report": _cmd_report,
-               "bench": _cmd_bench, "bank": _cmd_bank, "verify": _cmd_verify}[args.command]
+               "reproduce": _cmd_reproduce, "bench": _cmd_bench, "bank": _cmd_bank,
+               "verify": _cmd_verify}[args.command]
     try:
         return command(args, stdout)
     except (ValueError, TypeError) as exc:

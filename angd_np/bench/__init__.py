@@ -1,4 +1,4 @@
-"""Benchmarks behind ``angd-np bench`` and ``scripts/bench.py``.
+"""Benchmarks behind ``angd-np bench`` and ``benchmarks/bench.py``.
 
 Each section is a module with ``run(quick: bool) -> list[dict]`` (rows of measurements) and
 ``format_rows(rows) -> str``. Timings are medians of repeats on this machine; they are printed

@@ -13,7 +13,7 @@ Rows, for float64 and float32 update networks (``net_dtype``):
   and the package included; for a batch also the largest worker's peak and the bound
   parent + workers × largest worker on the peak of their sum.
 
-The JAX peer (``scripts/jax_peer.py``, jax installed by hand) times the same algorithm
+The JAX peer (``benchmarks/jax_peer.py``, jax installed by hand) times the same algorithm
 beside these, interleaved in one run.
 """
 

@@ -6,6 +6,7 @@
 - :mod:`.store`    the results folder: atomic chunk files, merged CSVs
 - :mod:`.figures`  plots drawn from the stored CSVs (matplotlib, headless)
 - :mod:`.report`   REPORT.md: our numbers beside the paper's claims
+- :mod:`.reproduce` the main job: every figure and a report per preset
 
 Nothing here is imported by ``import angd_np``; matplotlib and dask load only when used.
 """
@@ -20,8 +21,9 @@ from .configs import (
     register_figure,
     unregister_figure,
 )
+from .reproduce import reproduce
 from .runner import run_figures
 from .store import read_csv
 
 __all__ = ["FIGURES", "FigureSpec", "PAPER_METHODS", "ALL_METHODS", "RunConfig", "make_config",
-           "register_figure", "unregister_figure", "run_figures", "read_csv"]
+           "register_figure", "unregister_figure", "run_figures", "read_csv", "reproduce"]

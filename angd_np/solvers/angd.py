@@ -276,20 +276,13 @@ class ANGDOptions(IterativeOptions):
 
 #: Option values of each variant, per network. "paper": the paper's §VI numbers, its raw
 #: gradient input and raw output; the hidden width (which the paper leaves open; 128 measured
-#: best of 32/64/128 in the study) and the network initialisation (PyTorch's default, as a
-#: PyTorch implementation would get) are our choices. "tuned": the input scaling, output
-#: scaling, step and zero output layer that ``scripts/angd_study.py`` measured best
-#: (``scripts/angd_study_results.md``), then the start, budget and learning rate of
-#: ``scripts/angd_quality_study.py`` (``scripts/angd_quality_study_results.md``): from ZF,
-#: η_W = 0.03 at M·K = 32, scaled by sqrt(32 / MK) above (η_W = 0.1 and η_φ = 1e-3 before;
-#: T = 1500 and η_φ = 1.2e-4 in session 4), then (session 5) the channel metric, with which
-#: the paper's T = 500 and η_φ = 2.4e-4 suffice at every size studied; the CNN uses the same
-#: values.
-#: Both presets run float32 networks: on 200 held-out instances per scenario preset
-#: (``scripts/angd_dtype_study.py``, results in ``scripts/angd_dtype_results.md``) the paired
-#: gap difference float32 - float64 had a 95% interval containing 0 for every preset and
-#: network but one (which favours float32 by 4e-6), and float32 moved f no more than
-#: float64 itself moves when W_0 is perturbed by 1e-12; it is 1.7-2.1x faster per instance.
+#: best of 32/64/128) and the network initialisation (PyTorch's default, as a PyTorch
+#: implementation would get) are our choices. "tuned": the input scaling, output scaling,
+#: step, zero output layer, start, learning rates and channel metric chosen on tuning
+#: instances and checked on held-out ones (``studies/angd_tuning/``), and the pilot of two
+#: starts (``studies/angd_pilot/``); the CNN uses the same values. Both presets run float32
+#: networks: the paired gap difference float32 - float64 was within float64's own
+#: run-to-run spread, at 1.7-2.1x the speed (``studies/float32_networks/``).
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
                      output_scale="none", net_init="torch", net_dtype="float32")
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",

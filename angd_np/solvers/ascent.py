@@ -239,8 +239,8 @@ def _load_moments(opt, saved):
 _STYLE = {"linewidth": 1.0}
 
 SPECS = (
-    # track_options: the best of scripts/tracking_study.py's grid on its tuning sequences
-    # (scripts/tracking_study_results.md).
+    # track_options: the best of the tracking study's grid on its tuning sequences
+    # (studies/tracking_defaults/).
     SolverSpec("pgd", pgd, label="PGD", iterative=True, cost=1.0, options=PGDOptions,
                style=dict(color="#8c564b", marker="D", **_STYLE),
                track_options={"step": "normalized", "eta_w": 0.03}),

@@ -376,7 +376,7 @@ def test_both_presets_default_to_float32_networks():
 
 @pytest.mark.parametrize("net_dtype,rtol", [("float64", 1e-10), ("float32", 1e-4)])
 def test_the_jax_peer_computes_the_same_algorithm(net_dtype, rtol):
-    """scripts/jax_peer.py (jax installed by hand; skipped without it) against the package."""
+    """benchmarks/jax_peer.py (jax installed by hand; skipped without it) against the package."""
     pytest.importorskip("jax")
     import importlib.util
     from pathlib import Path
