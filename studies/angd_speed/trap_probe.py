@@ -53,11 +53,20 @@ def main():
         zf_all = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), init="zf", pilot=0,
                           iters=600, workers=1)
         beam_kept = chains[1].csbf > chains[0].csbf
+        # When does the ZF chain's best overtake the beam chain's? Both run 600 iterations.
+        long = [np.fmax.accumulate(an.solve(problem, "angd-fcn", preset="tuned", rng=rng(),
+                                            init=W0, pilot=0, iters=600, tol=None,
+                                            workers=1).history, axis=1)
+                for W0 in (zf_precoder(problem), sensing_beam(problem))]
+        ahead = long[0] > long[1]
+        cross = np.where(ahead[:, -1], np.argmax(ahead, axis=1) + 1, -1)
+        print(f"\n{dbm:g} dBm: iteration at which the ZF chain's best passes the beam "
+              f"chain's (-1: never in 600): {sorted(cross.tolist())}")
         r_beam = rates(chains[1].W, problem)  # (n, K) at the pilot's end
         r_zf = rates(chains[0].W, problem)
         gap = 1 - tuned.csbf / f_ref
         gap_zf = 1 - zf_all.csbf / f_ref
-        print(f"\n{dbm:g} dBm: beam chain kept on {beam_kept.sum()} of {args.n}; "
+        print(f"{dbm:g} dBm: beam chain kept on {beam_kept.sum()} of {args.n}; "
               f"mean gap tuned {gap.mean():.3g} (median {np.median(gap):.3g}), ZF chain "
               f"only {gap_zf.mean():.3g} (median {np.median(gap_zf):.3g})")
         for i in range(args.n):
