@@ -25,10 +25,11 @@ pay (``scripts/angd_lockstep_probe.py``). A batch is cut into chunks of ``chunk`
 solved in this process on one thread, or by ``workers`` processes of a pool that lives
 across calls (``_parallel.shared_pool``: started by the first call that needs it, reused by
 the next ones, shut down at interpreter exit). No threads: each NumPy call holds the GIL for
-its overhead, and two threads in this process were measured slower than one
-(``studies/angd_speed``). Instance i's initial W and network come from its own random
-streams and its loop never sees another instance, so its result is the same, bit for bit,
-alone or in a batch of any size, chunking or number of processes.
+its overhead, and two threads in this process were measured no faster than one (within the
+noise, or 1.4x slower at 8 instances: ``studies/angd_speed``, table "Before"). Instance i's
+initial W and network come from its own random streams and its loop never sees another
+instance, so its result is the same, bit for bit, alone or in a batch of any size, chunking
+or number of processes.
 
 Precision. ``net_dtype="float32"`` runs the update networks (parameters, Adam moments,
 forward and backward passes) in float32, as PyTorch does by default; the objective, W,

@@ -1,5 +1,7 @@
 """ANGD (Algorithm 1): the exact φ-gradient, feasibility, best iterate, determinism, batches."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -410,6 +412,28 @@ def test_pool_workers_start_with_blas_on_one_thread(no_kept_pool, monkeypatch):
     seen = [f.result() for f in _parallel.submit_all(pool, os.getenv,
                                                      ["OPENBLAS_NUM_THREADS"] * 4)]
     assert seen == ["1"] * 4 and "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def _live_pool_in_child(queue):
+    from angd_np import _parallel
+
+    queue.put(_parallel.live_pool())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_use_its_parents_pool(no_kept_pool):
+    import multiprocessing
+
+    _parallel = no_kept_pool
+    _parallel.shared_pool(2)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_live_pool_in_child, args=(queue,))
+    child.start()
+    seen = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert seen == 0 and child.exitcode == 0  # the child has no pool; the parent keeps its
+    assert _parallel.live_pool() == 2
 
 
 _SOLVE_TWICE = """
