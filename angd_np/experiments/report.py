@@ -288,10 +288,11 @@ def _table_section(runs):
                  "significant digits (1e-3 is 0.1%), f the CSBF and f_best the best-known "
                  "optimum of the trial: the reference solver's (multi-start L-BFGS) value, or "
                  "any method's that did better on that trial; so gaps are never negative. "
-                 "Sum rate vs CCPA: mean(R) / mean(R_CCPA) − 1 over the same trials. "
                  "They exist only on the trials the reference solver ran (every trial unless "
                  "`--reference-trials` limited it), so a gap column over fewer trials than the "
-                 "rest of its row says so in its header.")
+                 "rest of its row says so in its header. Sum rate vs CCPA: "
+                 "mean(R) / mean(R_CCPA) − 1 over the same trials, with its 95% interval (as "
+                 "in the gains above).")
     return lines + [""]
 
 
