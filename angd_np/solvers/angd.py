@@ -170,6 +170,15 @@ class ANGDOptions(IterativeOptions):
         the balanced scenario's optimum lies near ZF and the sensing beam is a trap there
         (a user dropped), while in the paper's sensing-dominated scenario it is the other
         way round; 50 iterations tell them apart (README).
+    pilot_extend : int
+        0 (default): the pilot is ``pilot`` iterations. E > 0: up to E more blocks of
+        ``pilot`` iterations for both chains, on each instance where the sensing-beam chain
+        leads but the ZF chain, at the rate it closed in over the last block, would catch up
+        within the next one (lead <= closing). Why: at high power (balanced, M = 10, 36 dBm)
+        the beam chain serves no user and leads after 100 iterations, and the ZF chain
+        overtakes it later, at an iteration that grows with the power
+        (``studies/angd_speed``). A block continues a chain exactly (its state), so a pilot
+        extended once is the 2P-iteration chain.
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
         rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
@@ -206,6 +215,7 @@ class ANGDOptions(IterativeOptions):
     size_scale: str = "none"
     precondition: str = "none"
     pilot: int = 0
+    pilot_extend: int = 0
     net_dtype: str = "float64"
     adam_kernel: str = "auto"
     chunk: int = DEFAULT_CHUNK
@@ -221,6 +231,7 @@ class ANGDOptions(IterativeOptions):
         for name in ("hidden", "channels", "kernel_size", "chunk"):
             self._set(name, check_int(getattr(self, name), name, minimum=1))
         self._set("pilot", check_int(self.pilot, "pilot", minimum=0))
+        self._set("pilot_extend", check_int(self.pilot_extend, "pilot_extend", minimum=0))
         check_choice(self.input_scale, "input_scale", _INPUT_SCALES)
         out = self.output_scale
         if isinstance(out, str):
@@ -411,9 +422,37 @@ def _pilot(flat, network, opts, net_streams, processes):
     pilot_opts = dataclasses.replace(opts, iters=opts.pilot, tol=None, return_state=True)
     joined = _solve(flat, network, pilot_opts, starts, streams, processes)
     n = flat.n_instances
+    if len(starts) == 2 and opts.pilot_extend:
+        _extend(flat, network, pilot_opts, joined, starts, opts.pilot_extend, processes)
     best_f = joined["best_f"].reshape(len(starts), n)
     pick = np.argmax(best_f, axis=0) * n + np.arange(n)  # first maximum: ZF on a tie
     return joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
+
+
+def _extend(flat, network, pilot_opts, joined, starts, blocks, processes):
+    """Continue both pilot chains (rows [ZF; beam] of ``joined``, in place) by blocks of
+    ``pilot`` iterations on the instances where the beam chain leads by no more than the ZF
+    chain closed in over the last block (``pilot_extend``)."""
+    from ..objective import csbf
+
+    n = flat.n_instances
+    before = np.concatenate([csbf(W0, flat) for W0 in starts]).reshape(2, n)
+    open_ = np.ones(n, bool)
+    for _ in range(blocks):
+        best = joined["best_f"].reshape(2, n)
+        lead = best[1] - best[0]
+        closing = (best[0] - before[0]) - (best[1] - before[1])
+        open_ &= (lead > 0) & (closing >= lead)
+        go = np.flatnonzero(open_)
+        if not go.size:
+            return
+        rows = np.concatenate([go, n + go])
+        before = best.copy()
+        part = _solve(flat[np.concatenate([go, go])], network, pilot_opts,
+                      [joined["W"][rows]], [None], processes,
+                      {k: joined[k][rows] for k in _SAVED_KEYS})
+        for key in ("W", *_SAVED_KEYS):
+            joined[key][rows] = part[key]
 
 
 def angd(problem, *, network="fcn", rng=None, preset="paper", state=None, **options):

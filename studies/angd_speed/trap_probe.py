@@ -7,12 +7,15 @@ each, the instance's network draw) and, at their end, each user's rate; then the
 (``init="zf", pilot=0`` with ``iters`` = pilot + iters, the same budget).
 
     PYTHONPATH=. python studies/angd_speed/trap_probe.py --dbm 32 36 --seed 5 --n 24
+    PYTHONPATH=. python studies/angd_speed/trap_probe.py --dbm 32 36 --seed 6 --n 24 \
+        --extend 3 --no-cross
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,10 @@ def main():
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--n", type=int, default=24)
     ap.add_argument("--scenario", default="balanced")
+    ap.add_argument("--extend", type=int, default=0,
+                    help="also solve with pilot_extend=EXTEND and print its gaps")
+    ap.add_argument("--no-cross", action="store_true",
+                    help="skip the 600-iteration runs of both chains")
     ap.add_argument("--cache", default=".levers_cache")
     args = ap.parse_args()
     Path(args.cache).mkdir(exist_ok=True)
@@ -53,6 +60,21 @@ def main():
         zf_all = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), init="zf", pilot=0,
                           iters=600, workers=1)
         beam_kept = chains[1].csbf > chains[0].csbf
+        if args.extend:
+            t0 = time.perf_counter()
+            plain = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), workers=1)
+            t1 = time.perf_counter()
+            ext = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), workers=1,
+                           pilot_extend=args.extend)
+            t2 = time.perf_counter()
+            g0, g1 = 1 - plain.csbf / f_ref, 1 - ext.csbf / f_ref
+            served = (rates(ext.W, problem).min(axis=1) > 0).sum()
+            print(f"\n{dbm:g} dBm: tuned mean / median gap {g0.mean():.3g} / "
+                  f"{np.median(g0):.3g}; with pilot_extend={args.extend} {g1.mean():.3g} / "
+                  f"{np.median(g1):.3g} (every user served on {served} of {args.n}); "
+                  f"time ratio {(t2 - t1) / (t1 - t0):.2f}", flush=True)
+        if args.no_cross:
+            continue
         # When does the ZF chain's best overtake the beam chain's? Both run 600 iterations.
         long = [np.fmax.accumulate(an.solve(problem, "angd-fcn", preset="tuned", rng=rng(),
                                             init=W0, pilot=0, iters=600, tol=None,
