@@ -177,7 +177,9 @@ class ANGDOptions(IterativeOptions):
         within the next one (lead <= closing). Why: at high power (balanced, M = 10, 36 dBm)
         the beam chain serves no user and leads after 100 iterations, and the ZF chain
         overtakes it later, at an iteration that grows with the power
-        (``studies/angd_speed``). A block continues a chain exactly (its state), so a pilot
+        (``studies/angd_speed``). Its price: in the paper scenario the rule extends too
+        (the ZF chain closes in fast at first) without changing the result, 3-4x the time;
+        hence in no preset. A block continues a chain exactly (its state), so a pilot
         extended once is the 2P-iteration chain.
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
