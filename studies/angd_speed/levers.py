@@ -46,8 +46,6 @@ CONFIGS = {
     "h 64, tol 1e-7 / 100": ("angd-fcn", {**TUNED, "hidden": 64, "tol": 1e-7,
                                           "patience": 100}),
     "tuned preset now": ("angd-fcn", dict(preset="tuned")),
-    "tuned, pilot_extend 0": ("angd-fcn", dict(preset="tuned", pilot_extend=0)),
-    "tuned, pilot_extend 3": ("angd-fcn", dict(preset="tuned", pilot_extend=3)),
     "lbfgs zf 40": ("lbfgs", dict(init="zf", iters=40)),
     "lbfgs zf 160": ("lbfgs", dict(init="zf", iters=160)),
     "lbfgs zf 500": ("lbfgs", dict(init="zf", iters=500)),
