@@ -6,7 +6,7 @@ thread beat N processes of N threads fighting over N cores. BLAS libraries read 
 count once, when the worker process imports NumPy, so the variables must be set while the
 pool starts its workers (:func:`one_blas_thread_env`).
 
-In the calling process itself (a solve that runs here, on one or several threads),
+In the calling process itself (a solve that runs here),
 :func:`one_blas_thread` holds the BLAS libraries already loaded to one thread for the
 duration, through threadpoolctl when it is installed (it comes with the ``cvx`` extra). Why it
 matters even for one solve on an idle machine: OpenBLAS threads a gemv above 9,216 entries
@@ -24,7 +24,7 @@ import os
 import sys
 
 __all__ = ["BLAS_ENV", "one_blas_thread_env", "one_blas_thread", "blas_held", "shared_pool",
-           "live_pool", "close_pools"]
+           "submit_all", "live_pool", "close_pools"]
 
 #: The environment variables through which BLAS/OpenMP libraries take their thread count.
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
