@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--scenarios", nargs="+", default=["paper", "balanced"])
     ap.add_argument("--only", nargs="*", default=None, help="labels of CONFIGS to run")
-    ap.add_argument("--cache", default=".levers_cache")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "angd_speed_refs"),
+                    help="folder of the reference values (solved once, then read)")
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(exist_ok=True)

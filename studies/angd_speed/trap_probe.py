@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def main():
                     help="also solve with pilot_extend=EXTEND and print its gaps")
     ap.add_argument("--no-cross", action="store_true",
                     help="skip the 600-iteration runs of both chains")
-    ap.add_argument("--cache", default=".levers_cache")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "angd_speed_refs"),
+                    help="folder of the reference values (solved once, then read)")
     args = ap.parse_args()
     Path(args.cache).mkdir(exist_ok=True)
     print(f"{args.scenario}, M = 10, seed {args.seed}, trials 0..{args.n - 1}; "
