@@ -18,31 +18,27 @@ and the best :math:`W` seen is returned (line 10). The maths of one iteration, i
 the exact gradient through the projection into the network, is in ``_angd_engine.py``; the
 networks' lean layout in ``_angd_nets.py``; Adam with scaled moments in ``_angd_adam.py``.
 
-Batches. Every instance is solved on its own, one after another, by a lean loop of about
-fifty NumPy calls per iteration: a network's parameters and moments (~0.5-1 MB) fill the
-cache already, so stepping many networks together does not pay (stepping B networks per
-NumPy call gave 10-11 instances/s on 2 cores against this loop's ~20 in float64). A batch is
-cut into chunks of ``chunk`` instances, which run on ``workers`` processes (a pool this
-call starts and stops; each NumPy call holds the GIL for its overhead, so threads give
-1.0-1.5× on 2 cores where processes give 2×), or on ``threads`` threads in this process.
-Instance i's initial W and network come from its own random streams and its loop never
-sees another instance, so its result is the same, bit for bit, alone or in a batch of any
-size, chunking, number of processes or threads.
+Batches. Every instance is solved on its own, one after another, by the lean loop of
+``_angd_engine`` (its docstring counts the calls of an iteration): a network's parameters
+and moments (~0.5-1 MB) fill the cache already, so stepping many networks together does not
+pay (measured: B instances in lock-step would be at most 1.1-1.2x faster). A batch is cut
+into chunks of ``chunk`` instances, solved in this process on one thread, or by ``workers`` processes of a pool that lives
+across calls (``_parallel.shared_pool``: started by the first call that needs it, reused by
+the next ones, shut down at interpreter exit). No threads: each NumPy call holds the GIL for
+its overhead, and two threads in this process were measured no faster than one (within the
+noise, or 1.4x slower at 8 instances: ``studies/angd_speed``, table "Before"). Instance i's
+initial W and network come from its own random streams and its loop never sees another
+instance, so its result is the same, bit for bit, alone or in a batch of any size, chunking
+or number of processes.
 
 Precision. ``net_dtype="float32"`` runs the update networks (parameters, Adam moments,
 forward and backward passes) in float32, as PyTorch does by default; the objective, W,
 the projection and every reported number stay float64.
 
-Variants. ``variant="paper"`` (default) is the paper's configuration: T = 500,
-:math:`\eta_W = 1`, :math:`\eta_\varphi = 10^{-4}`, the raw gradient as input and the raw
-network output as the update. ``variant="tuned"`` is our configuration (three studies, see
-``VARIANTS`` and the README's tables): the gradient scaled to unit RMS, a step of η_W = 0.03
-times ||W_t||/sqrt(MK) per unit of output, a zero output layer at the start, hidden width
-128, started from zero forcing, η_φ = 2.4e-4 and the paper's T = 500, with η_W and η_φ
-multiplied by min(1, sqrt(32/MK)) (``size_scale="sqrt"``), and the network seeing and moving
-W in the channel's metric (``precondition="channel"``, ``_angd_engine.channel_metric``).
-Variants are :class:`ANGDOptions` instances (``VARIANTS[variant][network]``); options given
-explicitly replace their fields.
+Variants. ``variant="paper"`` (default) is the paper's configuration, ``variant="tuned"``
+ours; each is an :class:`ANGDOptions` instance (``VARIANTS[variant][network]``, whose
+comment says where each value comes from), and options given explicitly replace their
+fields. Every option is described once, in :class:`ANGDOptions`.
 
 State. ``Result.state`` holds, besides the keys every iterative solver writes
 (:mod:`.iterative`: ``W``, ``best_W``, ``best_f``, ``ref_f``, ``since``, ``active``,
@@ -57,7 +53,6 @@ key            shape, dtype         meaning
 ``adam_v``     (n, P) net_dtype     Adam's second moment as kept: v_t / β2^j
 ``adam_t``     (n,) int64           Adam steps taken, t (j = steps since the last
                                     renormalisation, a function of t: ``_angd_adam``)
-``step_scale`` (n,) float64         the step factor τ of ``accept="ascent"`` (1 else)
 ============== ==================== ===================================================
 
 ``solve(problem, "angd-fcn", state=res.state)`` goes on from there: 250 iterations and 250
@@ -76,11 +71,10 @@ import math
 import os
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._parallel import one_blas_thread, one_blas_thread_env
+from .. import _parallel
 from .._validate import check_int
 from . import _angd_adam
 from ._angd_engine import solve_chunk
@@ -107,21 +101,24 @@ from .spec import SolverSpec
 __all__ = ["angd", "angd_fcn", "angd_cnn", "ANGDOptions", "VARIANTS", "DEFAULT_CHUNK",
            "SPECS"]
 
-#: Instances per chunk: the unit of work handed to a process or thread. Results do not
-#: depend on it; small chunks balance the load at the end of a batch, and 8 keeps a task's
-#: returned state (8 networks with their moments, 6 MB in float64) small.
+#: Instances per chunk: the unit of work handed to a worker process. Results do not depend
+#: on it; small chunks balance the load at the end of a batch, and 8 keeps a task's returned
+#: state (8 networks with their moments, 6 MB in float64) small.
 DEFAULT_CHUNK = 8
 
-#: Instance-iterations below which ``workers=None`` solves in this process: starting a
-#: process (spawn: Python, NumPy, angd_np) costs ~0.3-0.5 s, ~3000 iterations' worth.
+#: Instance-iterations (pilot chains included) from which ``workers=None`` starts a process
+#: pool: starting one (spawn: Python, NumPy, angd_np) costs ~0.3-0.5 s, ~3000 iterations'
+#: worth on one core, which a batch of this size repays on two cores.
 POOL_MIN_WORK = 20_000
+#: Instance-iterations from which ``workers=None`` uses a pool already started (by an earlier
+#: call): a task's round trip costs about a millisecond, ~20 iterations.
+POOL_WARM_WORK = 1_000
 
 _INPUT_SCALES = ("raw", "rms")
 _OUTPUT_SCALES = ("none", "power", "w")
 _NET_INITS = ("he", "torch")
 _NET_DTYPES = ("float64", "float32")
 _ADAM_KERNELS = ("auto", "blas", "numpy")
-_ACCEPT = ("always", "ascent")
 _SIZE_SCALES = ("none", "sqrt")
 _PRECONDITIONS = ("none", "channel")
 #: The options that shape one network only; the other network's are refused.
@@ -159,15 +156,6 @@ class ANGDOptions(IterativeOptions):
         min(1, sqrt(32 / MK)) for an M×K problem (``_angd_engine.rates``): larger arrays and
         more users get proportionally smaller steps and a slower-learning network, what the
         quality study measured they need (README).
-    gated : bool
-        False (the paper): the network's output is the update. True: the update is
-        x ⊙ Φ(x), the network's output gating each entry of its (scaled) gradient input, a
-        learned per-entry step; an entry whose gradient is zero does not move.
-    accept : {"always", "ascent"}
-        "always" (the paper): every step is taken. "ascent": a step that would lower the
-        CSBF is refused (W_t stays; the network still learns from the refused proposal)
-        and halves a step factor τ (W_{t+1} = P(W_t + τ s_t Φ)); an accepted step grows τ
-        by 1.25 up to 1. The iterates then never descend, so a start (ZF) is never lost.
     precondition : {"none", "channel"}
         "none" (the paper): the network sees the gradient and its output is the update.
         "channel": both pass through a fixed per-instance metric of the channel, S_j =
@@ -184,6 +172,17 @@ class ANGDOptions(IterativeOptions):
         the balanced scenario's optimum lies near ZF and the sensing beam is a trap there
         (a user dropped), while in the paper's sensing-dominated scenario it is the other
         way round; 50 iterations tell them apart (README).
+    pilot_extend : int
+        0 (default): the pilot is ``pilot`` iterations. E > 0: up to E more blocks of
+        ``pilot`` iterations for both chains, on each instance where the sensing-beam chain
+        leads but the ZF chain, at the rate it closed in over the last block, would catch up
+        within the next one (lead <= closing). Why: at high power (balanced, M = 10, 36 dBm)
+        the beam chain serves no user and leads after 100 iterations, and the ZF chain
+        overtakes it later, at an iteration that grows with the power
+        (``studies/angd_speed``). Its price: in the paper scenario the rule extends too
+        (the ZF chain closes in fast at first) without changing the result, 3-4x the time;
+        hence in no preset. A block continues a chain exactly (its state), so a pilot
+        extended once is the 2P-iteration chain.
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
         rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
@@ -193,15 +192,16 @@ class ANGDOptions(IterativeOptions):
         Precision of the update networks and their Adam moments (the objective, W and every
         reported number are float64 either way). Both variants use float32 (``VARIANTS``).
     chunk : int
-        Instances per task handed to a process or thread (default ``DEFAULT_CHUNK``).
+        Instances per task handed to a worker process (default ``DEFAULT_CHUNK``).
     workers : int or None
-        Processes solving a batch. None: one per core allowed by ``threads`` when the batch
-        is large enough to pay for starting them (``POOL_MIN_WORK``), else this process.
+        Processes solving a batch (1: this process), from a pool kept across calls
+        (``_parallel.shared_pool``). None: one per core allowed by ``threads`` when the
+        batch is large enough to pay for starting them (``POOL_MIN_WORK``) or a pool of that
+        size is already running (``POOL_WARM_WORK``), else this process.
     threads : int or None
-        The most cores this call may use (None: ``os.cpu_count()``); it is also the number
-        of threads when the batch is solved in this process. ``threads=1`` (what the Monte
-        Carlo runner passes inside its own worker processes) means one core: no pool, no
-        threads.
+        The most cores this call may use (None: ``os.cpu_count()``). ``threads=1`` (what the
+        Monte Carlo runner passes inside its own worker processes) means one core: no pool.
+        A batch solved in this process runs on one thread whatever this is.
     return_state : bool
         Return ``Result.state`` (default); False saves its memory (module docstring).
     """
@@ -217,10 +217,9 @@ class ANGDOptions(IterativeOptions):
     net_init: str = "torch"
     zero_last: bool = False
     size_scale: str = "none"
-    gated: bool = False
-    accept: str = "always"
     precondition: str = "none"
     pilot: int = 0
+    pilot_extend: int = 0
     net_dtype: str = "float64"
     adam_kernel: str = "auto"
     chunk: int = DEFAULT_CHUNK
@@ -236,6 +235,7 @@ class ANGDOptions(IterativeOptions):
         for name in ("hidden", "channels", "kernel_size", "chunk"):
             self._set(name, check_int(getattr(self, name), name, minimum=1))
         self._set("pilot", check_int(self.pilot, "pilot", minimum=0))
+        self._set("pilot_extend", check_int(self.pilot_extend, "pilot_extend", minimum=0))
         check_choice(self.input_scale, "input_scale", _INPUT_SCALES)
         out = self.output_scale
         if isinstance(out, str):
@@ -249,10 +249,9 @@ class ANGDOptions(IterativeOptions):
         check_choice(self.net_init, "net_init", _NET_INITS)
         check_choice(self.net_dtype, "net_dtype", _NET_DTYPES)
         check_choice(self.adam_kernel, "adam_kernel", _ADAM_KERNELS)
-        check_choice(self.accept, "accept", _ACCEPT)
         check_choice(self.size_scale, "size_scale", _SIZE_SCALES)
         check_choice(self.precondition, "precondition", _PRECONDITIONS)
-        for name in ("zero_last", "gated", "return_state"):
+        for name in ("zero_last", "return_state"):
             self._set(name, check_bool(getattr(self, name), name))
         for name in ("workers", "threads"):
             if getattr(self, name) is not None:
@@ -285,9 +284,13 @@ class ANGDOptions(IterativeOptions):
 #: run-to-run spread, at 1.7-2.1x the speed (``studies/float32_networks/``).
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
                      output_scale="none", net_init="torch", net_dtype="float32")
+#: Then the stopping rule tol = 1e-7, patience = 100 (``studies/angd_speed``: on a tuning and
+#: a held-out seed of both scenario presets, M = 16, K = 2, every instance's gap as without
+#: it; the paper scenario's solve 2.5x shorter, the balanced one's chains still climbing).
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",
                              output_scale="w", zero_last=True, init="zf", iters=400,
-                             size_scale="sqrt", precondition="channel", pilot=100)
+                             size_scale="sqrt", precondition="channel", pilot=100,
+                             tol=1e-7, patience=100)
 VARIANTS = {
     "paper": {"fcn": _PAPER, "cnn": _PAPER},
     "tuned": {"fcn": _TUNED, "cnn": _TUNED},
@@ -316,56 +319,60 @@ def _state_shapes(opts, network, M, K):
     P = (n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size),)
     dt = np.dtype(opts.net_dtype)
     return {"net_params": (P, dt), "adam_m": (P, dt), "adam_v": (P, dt),
-            "adam_t": ((), np.int64), "step_scale": ((), np.float64)}
+            "adam_t": ((), np.int64)}
 
 
-def _parallelism(opts, n, n_chunks):
-    """(processes, threads) for a batch of n instances in ``n_chunks`` chunks."""
+def _processes(opts, n, iters):
+    """Worker processes for ``n`` chains of ``iters`` iterations each (1: this process)."""
     cores = opts.threads if opts.threads is not None else (os.cpu_count() or 1)
     if opts.workers is not None:
         processes = opts.workers
+    elif cores > 1 and (n * iters >= POOL_MIN_WORK or (
+            _parallel.live_pool() == cores and n * iters >= POOL_WARM_WORK)):
+        processes = cores
     else:
-        processes = cores if n * opts.iters >= POOL_MIN_WORK else 1
-    processes = min(processes, n_chunks)
-    return processes, (1 if processes > 1 else min(cores, n_chunks))
+        processes = 1
+    return processes if n > 1 else 1
 
 
-def _run_tasks(tasks, processes, threads):
-    """solve_chunk over the tasks, yielding the parts in task order as they come: in a
-    process pool, a thread pool, or here."""
+def _worker_start():
+    """Run once in each pool worker as it starts: load the engine and the optimiser's BLAS
+    kernels, so that the first chunk a worker gets does not pay for the imports."""
+    for dtype in _NET_DTYPES:
+        _angd_adam.blas_kernels(np.dtype(dtype))
+
+
+def _run_tasks(tasks, processes):
+    """solve_chunk over the tasks, yielding the parts in task order as they come: in the
+    kept process pool, or here on one thread."""
     if processes > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        # spawn, as the Monte Carlo runner: no fork of a process that may hold threads. The
-        # workers start when the tasks are submitted (map submits them all at once), so that
-        # is done with the BLAS variables set.
+        pool = _parallel.shared_pool(processes, initializer=_worker_start)
+        futures = _parallel.submit_all(pool, solve_chunk, tasks)
         try:
-            with one_blas_thread_env():
-                pool = ProcessPoolExecutor(processes,
-                                           mp_context=multiprocessing.get_context("spawn"))
-                results = pool.map(solve_chunk, tasks)
-            with pool:
-                yield from results
+            for future in futures:
+                yield future.result()
         except BrokenProcessPool as exc:
+            _parallel.close_pools(wait=False)
             raise RuntimeError(
                 "ANGD's worker processes died (a spawned process imports the calling script "
                 "again: is its code under `if __name__ == '__main__':`? Code piped on stdin "
                 "cannot be spawned). Pass workers=1 to solve in this process.") from exc
+        except BaseException:
+            # Ctrl-C, a failed chunk or the consumer stopping: drop the chunks not started,
+            # so that the kept pool is free for the next call.
+            for future in futures:
+                future.cancel()
+            raise
     else:
-        # Here, on this process's threads: BLAS held to one thread (threads would only
-        # oversubscribe, and at these sizes OpenBLAS's own cost more than they save). The
-        # optimiser's BLAS is loaded first, so that it is held too.
+        # BLAS held to one thread (at these sizes OpenBLAS's threads cost more than they
+        # save: ``_parallel``). The optimiser's BLAS is loaded first, so that it is held too.
         opts = tasks[0]["opts"] if tasks else None
         if opts is not None and opts.adam_kernel != "numpy":
             _angd_adam.blas_kernels(np.dtype(opts.net_dtype))
-        with one_blas_thread():
-            if threads > 1:
-                with ThreadPoolExecutor(max_workers=threads) as pool:
-                    yield from pool.map(solve_chunk, tasks)
-            else:
-                yield from map(solve_chunk, tasks)
+        with _parallel.one_blas_thread():
+            yield from map(solve_chunk, tasks)
 
 
 def _join(parts, n):
@@ -382,12 +389,12 @@ def _join(parts, n):
     return joined
 
 
-def _solve(flat, network, opts, W0s, streams, saved=None):
+def _solve(flat, network, opts, W0s, streams, processes, saved=None):
     """The engine on every instance from each start in ``W0s`` (fresh networks drawn from
-    ``streams[s]``, or the state rows ``saved`` for a single start), in one batch of tasks;
-    the parts joined along the instance axis, start after start."""
+    ``streams[s]``, or the state rows ``saved`` for a single start), in one batch of tasks
+    on ``processes`` processes; the parts joined along the instance axis, start after
+    start."""
     n = flat.n_instances
-    processes, threads = _parallelism(opts, n * len(W0s), math.ceil(n * len(W0s) / opts.chunk))
     # Spread a small batch over every process: chunking does not change any result.
     chunk = min(opts.chunk, math.ceil(n * len(W0s) / processes))
     tasks = []
@@ -403,15 +410,15 @@ def _solve(flat, network, opts, W0s, streams, saved=None):
             else:
                 task["saved"] = {k: v[lo:hi] for k, v in saved.items()}
             tasks.append(task)
-    return _join(_run_tasks(tasks, processes, threads), n * len(W0s))
+    return _join(_run_tasks(tasks, processes), n * len(W0s))
 
 
 #: The state rows a continuation reads (``saved``): every state key but W and method.
 _SAVED_KEYS = ("best_W", "best_f", "ref_f", "since", "active", "failed", "net_params",
-               "adam_m", "adam_v", "adam_t", "step_scale")
+               "adam_m", "adam_v", "adam_t")
 
 
-def _pilot(flat, network, opts, net_streams):
+def _pilot(flat, network, opts, net_streams, processes):
     """(W, saved) to go on from after ``opts.pilot`` iterations from ZF and from the sensing
     beam, per instance the chain whose best CSBF is higher (ZF on a tie)."""
     from .linear import sensing_beam, zf_precoder
@@ -427,11 +434,39 @@ def _pilot(flat, network, opts, net_streams):
     # chains differ only in W_0.
     streams = [[copy.deepcopy(g) for g in net_streams] for _ in starts]
     pilot_opts = dataclasses.replace(opts, iters=opts.pilot, tol=None, return_state=True)
-    joined = _solve(flat, network, pilot_opts, starts, streams)
+    joined = _solve(flat, network, pilot_opts, starts, streams, processes)
     n = flat.n_instances
+    if len(starts) == 2 and opts.pilot_extend:
+        _extend(flat, network, pilot_opts, joined, starts, opts.pilot_extend, processes)
     best_f = joined["best_f"].reshape(len(starts), n)
     pick = np.argmax(best_f, axis=0) * n + np.arange(n)  # first maximum: ZF on a tie
     return joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
+
+
+def _extend(flat, network, pilot_opts, joined, starts, blocks, processes):
+    """Continue both pilot chains (rows [ZF; beam] of ``joined``, in place) by blocks of
+    ``pilot`` iterations on the instances where the beam chain leads by no more than the ZF
+    chain closed in over the last block (``pilot_extend``)."""
+    from ..objective import csbf
+
+    n = flat.n_instances
+    before = np.concatenate([csbf(W0, flat) for W0 in starts]).reshape(2, n)
+    open_ = np.ones(n, bool)
+    for _ in range(blocks):
+        best = joined["best_f"].reshape(2, n)
+        lead = best[1] - best[0]
+        closing = (best[0] - before[0]) - (best[1] - before[1])
+        open_ &= (lead > 0) & (closing >= lead)
+        go = np.flatnonzero(open_)
+        if not go.size:
+            return
+        rows = np.concatenate([go, n + go])
+        before = best.copy()
+        part = _solve(flat[np.concatenate([go, go])], network, pilot_opts,
+                      [joined["W"][rows]], [None], processes,
+                      {k: joined[k][rows] for k in _SAVED_KEYS})
+        for key in ("W", *_SAVED_KEYS):
+            joined[key][rows] = part[key]
 
 
 def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **options):
@@ -454,12 +489,7 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
         saved with ``np.savez``): go on from its last iterate, networks and Adam moments.
         ``rng`` and ``init`` are then not used.
     **options
-        See :class:`ANGDOptions`: ``iters``, ``eta_w``, ``eta_phi``, ``betas``, ``hidden``
-        (FCN), ``channels`` and ``kernel_size`` (CNN), ``input_scale``, ``output_scale``,
-        ``net_init``, ``zero_last``, ``size_scale``, ``gated``, ``accept``, ``precondition``,
-        ``pilot``, ``net_dtype``,
-        ``init``, ``tol``, ``patience``, ``chunk``, ``workers``, ``threads``,
-        ``return_state``.
+        The fields of :class:`ANGDOptions` (described there).
 
     Returns
     -------
@@ -476,11 +506,14 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
     opts = ANGDOptions.resolve(method, VARIANTS[variant][network], options)
     flat = flatten_problem(problem)
     n, (M, K) = flat.n_instances, flat.H.shape[-2:]
+    # One decision for the whole call (pilot chains included), so that a pool is started
+    # for all of it or not at all.
+    processes = _processes(opts, n, opts.iters + (2 * opts.pilot if state is None else 0))
     if state is None:
         streams = instance_streams(rng, n)
         net_streams = [s[1] for s in streams]
         if opts.pilot:
-            W0, saved = _pilot(flat, network, opts, net_streams)
+            W0, saved = _pilot(flat, network, opts, net_streams, processes)
         else:
             W0, saved = initial_W(opts.init, flat, streams), None
     else:
@@ -491,14 +524,13 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
             raise ValueError(f"state['adam_t'] must be step counts >= 0, got minimum "
                              f"{saved['adam_t'].min()}")
     joined = _solve(flat, network, opts, [W0], [net_streams if saved is None else None],
-                    saved)
+                    processes, saved)
     tracker = BestTracker(joined["best_W"], joined["best_f"], opts.iters, opts.tol,
                           opts.patience, state=joined)
     tracker.history[...], tracker.nit[...] = joined["history"], joined["nit"]
     own = None
     if opts.return_state:
-        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t",
-                                      "step_scale")}
+        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t")}
     return finish(problem, flat, tracker, method, t0, joined["failed"], state=own)
 
 

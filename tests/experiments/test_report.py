@@ -52,4 +52,25 @@ def test_gap_column_names_how_many_trials_it_covers(tmp_path):
     text = write_report(tmp_path).read_text()
     assert "gap to best known (2 trials)" in text
     zf_row = next(line for line in text.splitlines() if line.startswith("| ZF |"))
-    assert "%" in zf_row.split("|")[5]  # a gap over the 2 trials, not "n/a"
+    gap = zf_row.split("|")[5].split("±")[0]
+    assert float(gap) > 0  # a gap over the 2 trials, as a number, not "n/a"
+
+
+def test_gaps_print_with_three_significant_digits_and_the_sum_rate_beside_ccpa(tmp_path):
+    """A gap of 1.5e-6 must not print as "0.00%"; the sum rate against CCPA's is beside it."""
+    from angd_np.experiments.report import _gap
+
+    assert _gap(1.53e-6) == "1.53e-06" and _gap(0.0123456) == "0.0123"
+    assert _gap(float("nan")) == "n/a"
+    pytest.importorskip("cvxpy")
+    config = make_config("fig3", trials=3, methods="zf,ccpa,reference", chunk_size=3)
+    run_figures([config], tmp_path, plot=False, progress=False)
+    text = write_report(tmp_path).read_text()
+    header = next(line for line in text.splitlines() if "sum rate vs CCPA" in line)
+    assert "gap to best known" in header
+    zf_row = next(line for line in text.splitlines() if line.startswith("| ZF |"))
+    cells = [c.strip() for c in zf_row.split("|")]
+    assert float(cells[5].split("±")[0]) >= 0
+    assert cells[6].endswith("%]") and cells[6].startswith(("+", "-"))  # ZF vs CCPA, with CI
+    ccpa_row = next(line for line in text.splitlines() if line.startswith("| CCPA |"))
+    assert ccpa_row.split("|")[6].strip() == "—"

@@ -1,5 +1,7 @@
 """ANGD (Algorithm 1): the exact φ-gradient, feasibility, best iterate, determinism, batches."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -68,15 +70,17 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
 
 @pytest.mark.parametrize("method,options", [
     ("angd-fcn", dict(hidden=8)), ("angd-cnn", {}), ("angd-fcn", dict(preset="tuned", hidden=8)),
-    ("angd-fcn", dict(preset="tuned", hidden=8, accept="ascent", gated=True)),
+    ("angd-fcn", dict(preset="tuned", hidden=8, pilot=3, workers=2, chunk=1)),
     ("angd-cnn", dict(channels=4, precondition="channel", net_dtype="float64")),
     ("angd-fcn", dict(preset="tuned", hidden=8, pilot=6))])
 def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
     problem = Scenario.preset("balanced").draw(5, rng=1)
     seeds = [101, 102, 103, 104, 105]
-    batch = an.solve(problem, method, rng=seeds, iters=20, chunk=2, threads=2, **options)
+    options = {"chunk": 2, **options}
+    batch = an.solve(problem, method, rng=seeds, iters=20, **options)
     for i in (0, 3, 4):
-        alone = an.solve(problem[i:i + 1], method, rng=[seeds[i]], iters=20, **options)
+        alone = an.solve(problem[i:i + 1], method, rng=[seeds[i]], iters=20,
+                         **{**options, "workers": 1})
         np.testing.assert_array_equal(alone.W[0], batch.W[i])
         np.testing.assert_array_equal(alone.history[0], batch.history[i])
 
@@ -137,9 +141,9 @@ def test_presets_hold_the_papers_values():
     tuned = PRESETS["tuned"]["fcn"]
     assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
         0.03, 2.4e-4, "rms", "w") and tuned.zero_last
-    assert (tuned.init, tuned.iters, tuned.accept, tuned.gated, tuned.size_scale) == (
-        "zf", 400, "always", False, "sqrt")
+    assert (tuned.init, tuned.iters, tuned.size_scale) == ("zf", 400, "sqrt")
     assert tuned.precondition == "channel" and tuned.pilot == 100
+    assert (tuned.tol, tuned.patience) == (1e-7, 100) and paper.tol is None
     assert paper.size_scale == "none" and paper.precondition == "none" and paper.pilot == 0
     assert PRESETS["tuned"]["cnn"] == tuned
 
@@ -175,12 +179,14 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(betas=(0.9, 1.5)), ValueError, "betas"),
     (dict(tol=-1.0), ValueError, "tol"),
     (dict(rng="seed"), TypeError, "rng"),
-    (dict(accept="never"), ValueError, "accept"),
+    (dict(accept="ascent"), TypeError, "accept"),  # removed: measured worse (README)
     (dict(size_scale="linear"), ValueError, "size_scale"),
-    (dict(gated="yes"), TypeError, "gated"),
+    (dict(gated=True), TypeError, "gated"),
     (dict(precondition="mmse"), ValueError, "precondition"),
     (dict(pilot=-1), ValueError, "pilot"),
     (dict(pilot=2.5), TypeError, "pilot"),
+    (dict(pilot_extend=-1), ValueError, "pilot_extend"),
+    (dict(pilot_extend=1.5), TypeError, "pilot_extend"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
     problem = Scenario.preset("balanced").draw(1, rng=0)
@@ -223,27 +229,6 @@ def test_zero_last_makes_the_first_step_a_no_op():
         angd_fcn(problem, iters=2, zero_last="yes")
 
 
-def test_ascent_refuses_every_step_that_would_lower_the_csbf(spy_iterates):
-    problem = Scenario.preset("balanced").draw(3, rng=2)
-    W0 = an.solve(problem, "zf").W
-    # The paper's raw steps (η_W = 1) overshoot: most proposals are refused.
-    res = angd_fcn(problem, rng=4, iters=30, hidden=8, init=W0, accept="ascent")
-    f0 = csbf(W0, problem)
-    walk = np.concatenate([f0[:, None], res.history], axis=1)
-    assert np.all(np.diff(walk, axis=1) >= 0)  # the iterate never descends
-    np.testing.assert_array_equal(res.csbf, res.history[:, -1])  # the last iterate is the best
-    np.testing.assert_array_equal(res.W, res.state["W"])
-    # Refused proposals were evaluated (and learned from) but not taken, and halved τ.
-    proposals = np.array([f for _, f in spy_iterates]).reshape(3, 31)[:, 1:]
-    refused = proposals < walk[:, :-1]
-    assert refused.any(axis=1).all()
-    np.testing.assert_array_equal(res.history[refused], walk[:, :-1][refused])
-    assert np.all(res.state["step_scale"] <= 1.0) and np.all(res.state["step_scale"] > 0)
-    always = angd_fcn(problem, rng=4, iters=30, hidden=8, init=W0)
-    assert np.all(always.state["step_scale"] == 1.0)
-    assert (np.diff(always.history, axis=1) < 0).any()  # the paper's walk does descend
-
-
 @pytest.mark.parametrize("M,K,factor", [(16, 2, 1.0), (10, 2, 1.0), (32, 4, 0.5),
                                          (64, 8, 0.25), (8, 8, 1 / np.sqrt(2))])
 def test_size_scale_divides_both_rates_by_the_root_of_the_size(M, K, factor):
@@ -264,28 +249,6 @@ def test_size_scale_runs_what_the_scaled_rates_run():
     np.testing.assert_array_equal(scaled.W, by_hand.W)
 
 
-def test_gated_updates_leave_entries_with_zero_gradient_in_place():
-    # ω = 0, user 1's channel zero and its precoder orthogonal to user 0's channel: f does not
-    # depend on w_1 to first order (its only term, interference at user 0, is quadratic), so
-    # G's column 1 is zero and a gated update leaves it in place (inside the power ball).
-    scenario = Scenario(n_tx=6, n_users=2, user_angles_deg=(0.0, 30.0), omega=0.0)
-    problem = scenario.draw(1, rng=3)
-    H = problem.H.copy()
-    H[..., 1] = 0.0
-    problem = problem.with_(H=H, user_angles_rad=None)
-    h0 = H[0, :, 0]
-    W0 = np.full((1, 6, 2), 0.01 + 0.0j)
-    W0[0, :, 1] -= h0 * (np.vdot(h0, W0[0, :, 1]) / np.vdot(h0, h0))
-    assert power(W0)[0] < 0.01 * problem.p_max
-    res = angd_fcn(problem, rng=0, iters=5, hidden=8, init=W0, gated=True,
-                   input_scale="rms", output_scale="w", eta_w=0.1)
-    assert not np.allclose(res.state["W"][0, :, 0], W0[0, :, 0])  # user 0's column moved
-    np.testing.assert_allclose(res.state["W"][0, :, 1], W0[0, :, 1], rtol=0, atol=1e-12)
-    plain = angd_fcn(problem, rng=0, iters=5, hidden=8, init=W0, input_scale="rms",
-                     output_scale="w", eta_w=0.1)
-    assert not np.allclose(plain.state["W"][0, :, 1], W0[0, :, 1], rtol=0, atol=1e-6)
-
-
 # -- continuable state ----------------------------------------------------------------------
 _STATE_CASES = [
     ("angd-fcn", dict(hidden=8)),
@@ -297,13 +260,13 @@ _STATE_CASES = [
     ("angd-cnn", dict(tol=3e-4, patience=6, chunk=2, threads=2)),
     ("angd-fcn", dict(hidden=8, net_dtype="float32", chunk=4)),
     ("angd-cnn", dict(channels=4, net_dtype="float32", preset="tuned")),
-    # Step control: refused steps and the step factor carry over.
-    ("angd-fcn", dict(hidden=8, accept="ascent", chunk=2, threads=2)),
-    ("angd-cnn", dict(channels=4, preset="tuned", accept="ascent", gated=True)),
+    # Parts solved by the kept process pool.
+    ("angd-fcn", dict(hidden=8, chunk=1, workers=2)),
     # The channel metric is recomputed from H when a state is continued.
     ("angd-fcn", dict(hidden=8, precondition="channel", chunk=2, threads=2)),
     # The pilot belongs to the start: the continued call goes on from the chosen chain.
     ("angd-cnn", dict(channels=4, preset="tuned", pilot=5, chunk=2, threads=2)),
+    ("angd-fcn", dict(hidden=8, preset="tuned", pilot=5, pilot_extend=2, chunk=2)),
 ]
 
 
@@ -405,62 +368,135 @@ def test_success_is_a_bool_array_per_instance():
     assert res.success.dtype == np.bool_ and res.success.shape == (3,) and res.success.all()
 
 
-# -- processes and threads ------------------------------------------------------------------
-def test_results_are_identical_for_one_and_two_processes_and_any_threads():
+# -- processes ---------------------------------------------------------------------------------
+@pytest.fixture
+def no_kept_pool():
+    """No pool kept before the test, none left after it."""
+    from angd_np import _parallel
+
+    _parallel.close_pools()
+    yield _parallel
+    _parallel.close_pools()
+
+
+def test_results_are_identical_for_one_and_two_processes_and_any_chunking(no_kept_pool):
     problem = Scenario.preset("paper").draw(5, rng=3)
-    options = dict(rng=4, iters=12, hidden=8, chunk=2)
+    options = dict(rng=4, iters=12, hidden=8)
     one = an.solve(problem, "angd-fcn", workers=1, threads=1, **options)
-    two = an.solve(problem, "angd-fcn", workers=2, **options)
-    threaded = an.solve(problem, "angd-fcn", workers=1, threads=3, chunk=1,
-                        **{k: v for k, v in options.items() if k != "chunk"})
-    for res in (two, threaded):
+    for extra in (dict(workers=2, chunk=2), dict(workers=2, chunk=1), dict(workers=1, chunk=3)):
+        res = an.solve(problem, "angd-fcn", **options, **extra)
         np.testing.assert_array_equal(res.W, one.W)
         np.testing.assert_array_equal(res.history, one.history)
         for key in one.state:
             np.testing.assert_array_equal(res.state[key], one.state[key], err_msg=key)
 
 
-def test_threads_one_as_the_runner_passes_means_no_pool_and_no_threads():
-    from angd_np.solvers.angd import POOL_MIN_WORK, _parallelism
+def test_the_process_pool_is_kept_and_reused_by_the_next_call(no_kept_pool):
+    _parallel = no_kept_pool
+    problem = Scenario.preset("paper").draw(4, rng=3)
+    first = an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=4, workers=2)
+    pool = _parallel._pool[0]
+    assert _parallel.live_pool() == 2 and pool is not None
+    workers = set(pool._processes)
+    second = an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=4, workers=2)
+    assert _parallel._pool[0] is pool and set(pool._processes) == workers  # no new process
+    np.testing.assert_array_equal(first.W, second.W)
+    # Another worker count replaces the pool (one is kept, never two).
+    an.solve(problem, "angd-fcn", rng=1, iters=5, hidden=4, workers=3, chunk=1)
+    assert _parallel.live_pool() == 3 and _parallel._pool[0] is not pool
+    assert pool._processes is None  # the replaced pool was shut down
+    _parallel.close_pools()
+    assert _parallel.live_pool() == 0
 
-    big = POOL_MIN_WORK  # instance-iterations of a batch that pays for a pool
-    assert _parallelism(ANGDOptions(threads=1), big, 125) == (1, 1)
-    assert _parallelism(ANGDOptions(threads=2), big, 125) == (2, 1)
-    assert _parallelism(ANGDOptions(threads=2, iters=1), 10, 2) == (1, 2)  # too small
-    assert _parallelism(ANGDOptions(workers=3, threads=1), 10, 2) == (2, 1)  # explicit
-    assert _parallelism(ANGDOptions(workers=1, threads=2), big, 125) == (1, 2)
 
-
-def test_worker_processes_start_with_blas_on_one_thread(monkeypatch):
-    """Pool workers start when tasks are submitted: that must happen with BLAS pinned."""
-    import concurrent.futures
+def test_pool_workers_start_with_blas_on_one_thread(no_kept_pool, monkeypatch):
     import os
 
-    from angd_np.solvers import angd as angd_module
-
-    seen = []
-
-    class InlinePool:
-        def __init__(self, processes, mp_context=None):
-            pass
-
-        def map(self, fn, tasks):
-            seen.append(os.environ.get("OPENBLAS_NUM_THREADS"))
-            return [fn(task) for task in tasks]
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InlinePool)
+    _parallel = no_kept_pool
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    problem = Scenario.preset("paper").draw(3, rng=0)
-    pooled = angd_module.angd(problem, rng=1, iters=3, hidden=4, workers=2, chunk=1)
-    assert seen == ["1"] and "OPENBLAS_NUM_THREADS" not in os.environ
-    alone = angd_module.angd(problem, rng=1, iters=3, hidden=4, workers=1)
-    np.testing.assert_array_equal(pooled.W, alone.W)
+    pool = _parallel.shared_pool(2)
+    seen = [f.result() for f in _parallel.submit_all(pool, os.getenv,
+                                                     ["OPENBLAS_NUM_THREADS"] * 4)]
+    assert seen == ["1"] * 4 and "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def _live_pool_in_child(queue):
+    from angd_np import _parallel
+
+    queue.put(_parallel.live_pool())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_use_its_parents_pool(no_kept_pool):
+    import multiprocessing
+
+    _parallel = no_kept_pool
+    _parallel.shared_pool(2)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_live_pool_in_child, args=(queue,))
+    child.start()
+    seen = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert seen == 0 and child.exitcode == 0  # the child has no pool; the parent keeps its
+    assert _parallel.live_pool() == 2
+
+
+_SOLVE_TWICE = """
+import os, sys
+import numpy as np
+import angd_np as an
+from angd_np import _parallel
+
+if __name__ == "__main__":
+    problem = an.Scenario.preset("paper").draw(4, rng=0)
+    a = an.solve(problem, "angd-fcn", rng=1, iters=4, hidden=4, workers=2)
+    pool = _parallel._pool[0]
+    b = an.solve(problem, "angd-fcn", rng=1, iters=4, hidden=4, workers=2)
+    assert _parallel._pool[0] is pool and np.array_equal(a.W, b.W)
+    print(" ".join(str(pid) for pid in pool._processes))
+"""
+
+
+def test_a_script_that_solves_twice_exits_cleanly_and_leaves_no_worker(tmp_path):
+    """The kept pool is shut down at interpreter exit: the script ends by itself, its
+    workers with it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "solve_twice.py"
+    script.write_text(_SOLVE_TWICE)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=os.getcwd(),
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.returncode == 0, done.stderr
+    assert "Error" not in done.stderr and "leaked" not in done.stderr, done.stderr
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2
+    time.sleep(0.2)
+    for pid in pids:  # gone (a pid reused this fast by an unrelated process is unlikely)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_threads_one_as_the_runner_passes_means_no_pool(no_kept_pool):
+    from angd_np.solvers.angd import POOL_MIN_WORK, POOL_WARM_WORK, _processes
+
+    iters = 100
+    big = POOL_MIN_WORK // iters  # instances that pay for starting a pool
+    assert _processes(ANGDOptions(threads=1), big, iters) == 1
+    assert _processes(ANGDOptions(threads=2), big, iters) == 2
+    small = POOL_WARM_WORK // iters
+    assert _processes(ANGDOptions(threads=2), small, iters) == 1  # no pool to reuse
+    assert _processes(ANGDOptions(workers=3, threads=1), 10, iters) == 3  # explicit
+    assert _processes(ANGDOptions(workers=2), 1, iters) == 1  # one instance: here
+    assert _processes(ANGDOptions(workers=1, threads=2), big, iters) == 1
+    no_kept_pool.shared_pool(2)
+    assert _processes(ANGDOptions(threads=2), small, iters) == 2  # a kept pool is reused
+    assert _processes(ANGDOptions(threads=2), small - 1, iters) == 1
+    assert _processes(ANGDOptions(threads=3), small, iters) == 1  # not of that size
 
 
 # -- pilot ------------------------------------------------------------------------------------
@@ -472,8 +508,9 @@ def test_the_pilot_goes_on_from_the_better_of_the_zf_and_sensing_beam_chains(pre
     options = dict(preset="tuned", iters=15)  # hidden 128: a width-16 network climbs slower
     seeds = [11, 12, 13, 14, 15, 16]
     res = an.solve(problem, "angd-fcn", rng=seeds, pilot=100, **options)
+    # (the pilot's chains run without the stopping rule: their 100 iterations are all run)
     chains = [an.solve(problem, "angd-fcn", rng=seeds, init=W0, pilot=0,
-                       **{**options, "iters": 100})
+                       **{**options, "iters": 100, "tol": None})
               for W0 in (zf_precoder(problem), sensing_beam(problem))]
     beam_better = chains[1].csbf > chains[0].csbf
     state = {k: np.where(beam_better.reshape((-1,) + (1,) * (v.ndim - 1)), chains[1].state[k],
@@ -498,3 +535,51 @@ def test_the_pilot_without_targets_is_the_zf_chain_and_needs_m_at_least_k():
     wide = Scenario(n_tx=2, n_users=3).draw(1, rng=0)
     with pytest.raises(ValueError, match="pilot.*M >= K"):
         an.solve(wide, "angd-fcn", rng=0, iters=2, pilot=2)
+
+
+def _trapped(trials):
+    """Balanced, M = 10, 36 dBm: the sensing-beam chain leads after 100 pilot iterations and
+    serves no user; the ZF chain overtakes it later (studies/angd_speed)."""
+    return Scenario.preset("balanced", n_tx=10, p_max_dbm=36.0).draw_trials(5, trials)
+
+
+def _streams(trials):
+    return [an.trial_generator(5, t, 2) for t in trials]
+
+
+def test_pilot_extend_continues_both_chains_exactly_and_escapes_the_high_power_trap():
+    from angd_np.objective import rates
+
+    trials = (0, 2)
+    problem = _trapped(trials)
+    options = dict(preset="tuned", iters=10, tol=None)
+    plain = an.solve(problem, "angd-fcn", rng=_streams(trials), **options)
+    extended = an.solve(problem, "angd-fcn", rng=_streams(trials), pilot_extend=1, **options)
+    assert (rates(plain.W, problem).min(axis=1) == 0).all()  # the trap: a user dropped
+    assert (rates(extended.W, problem).min(axis=1) > 1).all()  # every user served
+    assert (extended.csbf > plain.csbf).all()
+    # By definition: both chains run 2 x 100 iterations (a continued chain is the longer
+    # chain), then the better one goes on. (init="zf" is the pilot's ZF start bit for bit;
+    # the array zf_precoder(problem) may be projected onto the power ball, a rounding apart.)
+    chains = [an.solve(problem, "angd-fcn", rng=_streams(trials), init=W0, pilot=0,
+                       **{**options, "iters": 200})
+              for W0 in ("zf", sensing_beam(problem))]
+    assert (chains[0].csbf > chains[1].csbf).all()
+    went_on = an.solve(problem, "angd-fcn", state=chains[0].state, pilot=0, **options)
+    np.testing.assert_array_equal(extended.W, went_on.W)
+    np.testing.assert_array_equal(extended.history, went_on.history)
+
+
+def test_pilot_extend_in_a_batch_equals_alone_whatever_the_others_do():
+    """Instances extended and not extended side by side (at 32.5 dBm the beam chain leads
+    on some instances only): each as it is alone."""
+    problem = Scenario.preset("balanced", n_tx=10, p_max_dbm=32.5).draw_trials(5, range(4))
+    seeds = [31, 32, 33, 34]
+    options = dict(preset="tuned", iters=5, pilot_extend=2)
+    batch = an.solve(problem, "angd-fcn", rng=seeds, chunk=1, **options)
+    for i in range(4):
+        alone = an.solve(problem[i:i + 1], "angd-fcn", rng=[seeds[i]], **options)
+        np.testing.assert_array_equal(alone.W[0], batch.W[i])
+    plain = an.solve(problem, "angd-fcn", rng=seeds, **{**options, "pilot_extend": 0})
+    moved = np.any(plain.W != batch.W, axis=(1, 2))
+    assert moved.any() and not moved.all()  # extended and not extended side by side

@@ -46,7 +46,7 @@ def _propose(runner, W, G):
     runner.G[...] = G
     W_buf, V = runner.bufs[0], runner.bufs[1]
     W_buf[...] = W
-    return runner.propose(W_buf, runner.views[0], V, runner.views[1], 1.0)
+    return runner.propose(W_buf, runner.views[0], V, runner.views[1])
 
 
 def _finite_difference(runner, W, G, i, h):
@@ -69,21 +69,21 @@ def _gradient(runner, W, G):
 
 @pytest.mark.parametrize("network", ["fcn", "cnn"])
 @pytest.mark.parametrize("active", [True, False], ids=["projection-active", "inside-ball"])
-@pytest.mark.parametrize("output_scale,input_scale,gated,precondition", [
-    (3.0, "raw", False, "none"), ("w", "rms", False, "none"), ("w", "rms", True, "none"),
-    ("w", "rms", False, "channel"), (3.0, "raw", True, "channel")])
+@pytest.mark.parametrize("output_scale,input_scale,precondition", [
+    (3.0, "raw", "none"), ("w", "rms", "none"), ("w", "rms", "channel"),
+    (3.0, "raw", "channel")])
 @pytest.mark.parametrize("net_dtype", ["float64", "float32"])
 @pytest.mark.parametrize("adam_kernel", ["numpy", "blas"])
 def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, active,
                                                               output_scale, input_scale,
-                                                              gated, precondition, net_dtype,
+                                                              precondition, net_dtype,
                                                               adam_kernel):
     if adam_kernel == "blas":
         pytest.importorskip("scipy")
     problem = _unit_problem(rng, 1, 3, 2)
     eta_w = 50.0 if active else 1e-3  # a step that leaves the ball, or a tiny one
     runner = _runner(problem, network, net_dtype, eta_w=eta_w, output_scale=output_scale,
-                     input_scale=input_scale, gated=gated, precondition=precondition,
+                     input_scale=input_scale, precondition=precondition,
                      adam_kernel=adam_kernel)
     # the blas kernel leaves the rank-one layers' blocks of T unwritten (their factors
     # are the gradient), the numpy one writes them all
