@@ -13,16 +13,16 @@ import numpy as np
 
 import angd_np as an
 
-OLD = dict(preset="tuned", init="random", iters=500, eta_w=0.1, eta_phi=1e-3, size_scale="none",
+OLD = dict(variant="tuned", init="random", iters=500, eta_w=0.1, eta_phi=1e-3, size_scale="none",
            precondition="none", pilot=0)  # the first study's
 # round 1 of the quality study
-S4 = dict(preset="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)
+S4 = dict(variant="tuned", iters=1500, eta_phi=1.2e-4, precondition="none", pilot=0)
 CASES = [("first tuned ANGD-FCN (T 500)", "angd-fcn", OLD),
          ("round-1 tuned ANGD-FCN (T 1500)", "angd-fcn", S4),
-         ("tuned ANGD-FCN (metric, pilot 2 x 100 + T 400)", "angd-fcn", dict(preset="tuned")),
+         ("tuned ANGD-FCN (metric, pilot 2 x 100 + T 400)", "angd-fcn", dict(variant="tuned")),
          ("first tuned ANGD-CNN (T 500)", "angd-cnn", OLD),
          ("round-1 tuned ANGD-CNN (T 1500)", "angd-cnn", S4),
-         ("tuned ANGD-CNN (metric, pilot 2 x 100 + T 400)", "angd-cnn", dict(preset="tuned")),
+         ("tuned ANGD-CNN (metric, pilot 2 x 100 + T 400)", "angd-cnn", dict(variant="tuned")),
          ("lbfgs from ZF (T 600)", "lbfgs", dict(init="zf", iters=600))]
 
 def main():

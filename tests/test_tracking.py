@@ -93,8 +93,8 @@ def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot
     gens = [np.random.default_rng(30 + i) for i in range(2)]
     tracked = track(seq, "angd-fcn-tuned", iters_per_frame=5, carry="w", rng=gens)
     frame_rngs = [np.random.default_rng(30 + i).spawn(2) for i in range(2)]
-    first = an.solve(seq.frame(0), "angd-fcn", preset="tuned", iters=5,
+    first = an.solve(seq.frame(0), "angd-fcn", variant="tuned", iters=5,
                      rng=[r[0] for r in frame_rngs])
-    second = an.solve(seq.frame(1), "angd-fcn", preset="tuned", iters=5, pilot=0,
+    second = an.solve(seq.frame(1), "angd-fcn", variant="tuned", iters=5, pilot=0,
                       init=first.state["W"], rng=[r[1] for r in frame_rngs])
     np.testing.assert_array_equal(tracked.W[:, 1], second.W)

@@ -22,14 +22,14 @@ Batches. Every instance is solved on its own, one after another, by the lean loo
 ``_angd_engine`` (its docstring counts the calls of an iteration): a network's parameters
 and moments (~0.5-1 MB) fill the cache already, so stepping many networks together does not
 pay (measured: B instances in lock-step would be at most 1.1-1.2x faster). A batch is cut
-into chunks of ``chunk`` instances, solved in this process on one thread, or by ``workers`` processes of a pool that lives
-across calls (``_parallel.shared_pool``: started by the first call that needs it, reused by
-the next ones, shut down at interpreter exit). No threads: each NumPy call holds the GIL for
-its overhead, and two threads in this process were measured no faster than one (within the
-noise, or 1.4x slower at 8 instances: ``studies/angd_speed``, table "Before"). Instance i's
-initial W and network come from its own random streams and its loop never sees another
-instance, so its result is the same, bit for bit, alone or in a batch of any size, chunking
-or number of processes.
+into chunks of ``chunk`` instances, solved in this process on one thread, or by ``workers``
+processes of a pool that lives across calls (``_parallel.shared_pool``: started by the first
+call that needs it, reused by the next ones, shut down at interpreter exit). No threads:
+each NumPy call holds the GIL for its overhead, and two threads in this process were
+measured no faster than one (within the noise, or 1.4x slower at 8 instances:
+``studies/angd_speed``, table "Before"). Instance i's initial W and network come from its
+own random streams and its loop never sees another instance, so its result is the same, bit
+for bit, alone or in a batch of any size, chunking or number of processes.
 
 Precision. ``net_dtype="float32"`` runs the update networks (parameters, Adam moments,
 forward and backward passes) in float32, as PyTorch does by default; the objective, W,

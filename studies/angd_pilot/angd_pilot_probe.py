@@ -20,7 +20,7 @@ import angd_np as an
 from angd_np import Scenario, trial_generator
 
 KEYS = ("W", "best_W", "best_f", "ref_f", "since", "active", "failed", "net_params",
-        "adam_m", "adam_v", "adam_t", "step_scale")
+        "adam_m", "adam_v", "adam_t")
 
 def scale_to_power(W, p_max):
     """Each instance of W (n, M, K) scaled by one positive factor to ||W||_F^2 = p_max."""
@@ -46,7 +46,7 @@ def pilot_run(prob, trials, starts, P=100, T=400, seed=0):
     chains = []
     for W0 in starts:
         rngs = [trial_generator(seed, int(t), 1) for t in trials]
-        r = an.solve(prob, "angd-fcn", rng=rngs, preset="tuned", pilot=0, init=W0, iters=P,
+        r = an.solve(prob, "angd-fcn", rng=rngs, variant="tuned", pilot=0, init=W0, iters=P,
                      tol=None, threads=1, workers=1)
         chains.append(r)
     bf = np.stack([c.state["best_f"] for c in chains])
@@ -54,7 +54,8 @@ def pilot_run(prob, trials, starts, P=100, T=400, seed=0):
     n = prob.n_instances
     st = {k: np.stack([np.asarray(c.state[k]) for c in chains])[pick, np.arange(n)] for k in KEYS}
     st["method"] = chains[0].state["method"]
-    r = an.solve(prob, "angd-fcn", preset="tuned", pilot=0, state=st, iters=T, threads=1, workers=1)
+    r = an.solve(prob, "angd-fcn", variant="tuned", pilot=0, state=st, iters=T, threads=1,
+                 workers=1)
     return r.csbf, pick
 
 if __name__ == "__main__":
@@ -71,7 +72,7 @@ if __name__ == "__main__":
         zf, beam = zf_precoder(prob), sensing_beam(prob)
         mix = scale_to_power(zf + beam, prob.p_max)
         pkg = an.solve(prob, "angd-fcn", rng=[trial_generator(0, int(t), 1) for t in trials],
-                       preset="tuned", threads=1, workers=1).csbf
+                       variant="tuned", threads=1, workers=1).csbf
         out = {"package tuned (ZF|beam)": (pkg, None)}
         out["manual ZF|beam"] = pilot_run(prob, trials, [zf, beam])
         out["ZF|beam|ZF+beam"] = pilot_run(prob, trials, [zf, beam, mix])

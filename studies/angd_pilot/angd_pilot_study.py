@@ -88,11 +88,11 @@ def main():
         results = {}
         for name, how in _variants(args.part, prob).items():
             if how is None:
-                results[name] = an.solve(prob, "angd-fcn", rng=rngs(), preset="tuned",
+                results[name] = an.solve(prob, "angd-fcn", rng=rngs(), variant="tuned",
                                          threads=1, workers=1).csbf
             elif args.part == "confirm":
                 net, P, T = how
-                results[name] = an.solve(prob, f"angd-{net}", rng=rngs(), preset="tuned",
+                results[name] = an.solve(prob, f"angd-{net}", rng=rngs(), variant="tuned",
                                          pilot=P, iters=T, threads=1, workers=1).csbf
             else:
                 starts, P, T = how

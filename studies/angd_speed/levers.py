@@ -26,7 +26,7 @@ import numpy as np
 import angd_np as an
 
 #: The tuned preset as it was before this study chose its stopping rule.
-TUNED = dict(preset="tuned", tol=None)
+TUNED = dict(variant="tuned", tol=None)
 #: label -> (method, options). The levers: a stopping rule on the best CSBF's progress
 #: (tol, patience), the budget (iters, pilot), the network's width (hidden), and L-BFGS
 #: from ZF at a few budgets for the comparison.
@@ -46,7 +46,7 @@ CONFIGS = {
     "h 64": ("angd-fcn", {**TUNED, "hidden": 64}),
     "h 64, tol 1e-7 / 100": ("angd-fcn", {**TUNED, "hidden": 64, "tol": 1e-7,
                                           "patience": 100}),
-    "tuned preset now": ("angd-fcn", dict(preset="tuned")),
+    "tuned preset now": ("angd-fcn", dict(variant="tuned")),
     "lbfgs zf 40": ("lbfgs", dict(init="zf", iters=40)),
     "lbfgs zf 160": ("lbfgs", dict(init="zf", iters=160)),
     "lbfgs zf 500": ("lbfgs", dict(init="zf", iters=500)),

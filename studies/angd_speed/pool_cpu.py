@@ -37,7 +37,7 @@ def main():
 
     def run(**kw):
         t, c = time.perf_counter(), time.process_time()
-        an.solve(problem, "angd-fcn", preset="tuned", tol=None, return_state=False,
+        an.solve(problem, "angd-fcn", variant="tuned", tol=None, return_state=False,
                  rng=[an.trial_generator(0, i, 2) for i in range(args.n)], **kw)
         return time.perf_counter() - t, time.process_time() - c
 

@@ -55,18 +55,18 @@ def main():
         def rng():
             return [an.trial_generator(args.seed, t, 2) for t in range(args.n)]
 
-        tuned = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), workers=1)
-        chains = [an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), init=W0, pilot=0,
+        tuned = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1)
+        chains = [an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), init=W0, pilot=0,
                            iters=100, tol=None, workers=1)
                   for W0 in (zf_precoder(problem), sensing_beam(problem))]
-        zf_all = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), init="zf", pilot=0,
+        zf_all = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), init="zf", pilot=0,
                           iters=600, workers=1)
         beam_kept = chains[1].csbf > chains[0].csbf
         if args.extend:
             t0 = time.perf_counter()
-            plain = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), workers=1)
+            plain = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1)
             t1 = time.perf_counter()
-            ext = an.solve(problem, "angd-fcn", preset="tuned", rng=rng(), workers=1,
+            ext = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1,
                            pilot_extend=args.extend)
             t2 = time.perf_counter()
             g0, g1 = 1 - plain.csbf / f_ref, 1 - ext.csbf / f_ref
@@ -78,7 +78,7 @@ def main():
         if args.no_cross:
             continue
         # When does the ZF chain's best overtake the beam chain's? Both run 600 iterations.
-        long = [np.fmax.accumulate(an.solve(problem, "angd-fcn", preset="tuned", rng=rng(),
+        long = [np.fmax.accumulate(an.solve(problem, "angd-fcn", variant="tuned", rng=rng(),
                                             init=W0, pilot=0, iters=600, tol=None,
                                             workers=1).history, axis=1)
                 for W0 in (zf_precoder(problem), sensing_beam(problem))]

@@ -45,7 +45,7 @@ def main(argv=None):
     for name, options in VARIANTS.items():
         t0 = time.perf_counter()
         res = an.solve(problem, "angd-fcn", rng=trial_rngs(args.seed, args.trials),
-                       preset="tuned", threads=args.threads, **options)
+                       variant="tuned", threads=args.threads, **options)
         found[name] = res.csbf
         best = np.maximum(best, res.csbf)
         print(f"{name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)

@@ -36,7 +36,7 @@ def main(argv=None):
     for init in ("random", "zf"):
         for iters in (int(i) for i in args.iters.split(",")):
             t0 = time.perf_counter()
-            res = an.solve(problem, "angd-fcn", preset="tuned", iters=iters, init=init,
+            res = an.solve(problem, "angd-fcn", variant="tuned", iters=iters, init=init,
                            rng=rngs(), return_state=False)
             runs[(init, iters)] = (res.csbf, time.perf_counter() - t0)
     f_zf = an.solve(problem, "zf").csbf

@@ -232,9 +232,9 @@ def main():
     t0 = time.perf_counter()
 
     if args.eval_only:
-        from angd_np.solvers.angd import PRESETS
+        from angd_np.solvers.angd import VARIANTS
 
-        tuned = {k: v for k, v in PRESETS["tuned"]["fcn"].as_dict().items() if k in (
+        tuned = {k: v for k, v in VARIANTS["tuned"]["fcn"].as_dict().items() if k in (
             "hidden", "eta_w", "eta_phi", "input_scale", "output_scale", "net_init", "init",
             "zero_last")}
         controls = {"pgd": dict(step="normalized", eta_w=args.pgd_eta),
@@ -245,12 +245,12 @@ def main():
         controls = tune_controls(tune, args.quick)
     log(f"tuned ANGD-FCN: {tuned}; controls: {controls}")
 
-    paper_fcn = dict(preset="paper")
+    paper_fcn = dict(variant="paper")
     tuned_cnn = {k: v for k, v in tuned.items() if k != "hidden"}
     entries = [
         ("ANGD-FCN (paper)", "angd-fcn", paper_fcn),
         ("ANGD-FCN (tuned)", "angd-fcn", tuned),
-        ("ANGD-CNN (paper)", "angd-cnn", dict(preset="paper")),
+        ("ANGD-CNN (paper)", "angd-cnn", dict(variant="paper")),
         ("ANGD-CNN (tuned scaling)", "angd-cnn", tuned_cnn),
         ("PGD (paper step)", "pgd", dict(step="raw", eta_w=1.0)),
         ("PGD (tuned)", "pgd", controls["pgd"]),

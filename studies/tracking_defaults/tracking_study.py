@@ -27,8 +27,8 @@ import angd_np as an
 BURN_IN = 20
 
 CANDIDATES = {
-    "angd-fcn": [dict(preset="tuned")]
-    + [dict(preset="tuned", eta_w=e, eta_phi=p) for e in (0.1, 0.03, 0.01)
+    "angd-fcn": [dict(variant="tuned")]
+    + [dict(variant="tuned", eta_w=e, eta_phi=p) for e in (0.1, 0.03, 0.01)
        for p in (1e-3, 3e-4, 1e-4) if (e, p) != (0.1, 1e-3)],
     "pgd": [dict(step="normalized", eta_w=e) for e in (0.1, 0.03, 0.01, 0.003)],
     "adam": [dict(lr=lr) for lr in (0.05, 0.02, 0.01, 0.003)],

@@ -213,11 +213,11 @@ def test_a_method_whose_preset_values_changed_runs_again_and_nothing_else(tmp_pa
 
 
 def test_the_run_identity_holds_the_values_of_a_preset():
-    from angd_np.solvers.angd import PRESETS
+    from angd_np.solvers.angd import VARIANTS
 
     identity = make_config("fig3", methods="angd-fcn-tuned,zf").identity()
     resolved = identity["methods"]["angd-fcn-tuned"]["resolved"]
-    tuned = PRESETS["tuned"]["fcn"]
+    tuned = VARIANTS["tuned"]["fcn"]
     assert (resolved["eta_phi"], resolved["init"], resolved["iters"]) == (
         tuned.eta_phi, tuned.init, tuned.iters)
     assert "workers" not in resolved and identity["methods"]["zf"]["resolved"] is None

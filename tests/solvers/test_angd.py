@@ -11,7 +11,7 @@ import angd_np as an
 from angd_np import Scenario, csbf, power
 from angd_np.solvers import iterative as _angd_common
 from angd_np.solvers._angd_engine import Objective, rates
-from angd_np.solvers.angd import PRESETS, ANGDOptions, angd_cnn, angd_fcn
+from angd_np.solvers.angd import VARIANTS, ANGDOptions, angd_cnn, angd_fcn
 from angd_np.solvers.linear import sensing_beam, zf_precoder
 
 
@@ -50,7 +50,7 @@ def test_every_iterate_is_feasible_and_the_best_one_is_returned(spy_iterates, me
         # The returned W is the best of W_0 and every iterate.
         best = max(range(26), key=lambda j: points[j][1])
         np.testing.assert_array_equal(res.W[i], points[best][0])
-    init = PRESETS[preset]["fcn"].init  # paper: random, tuned: zf
+    init = VARIANTS[preset]["fcn"].init  # paper: random, tuned: zf
     W0 = _angd_common.initial_W(init, problem, _angd_common.instance_streams(5, 3))
     np.testing.assert_array_equal([V for V, _ in spy_iterates[::26]], W0)
     assert np.all(res.power <= problem.p_max * (1 + 1e-12))
@@ -69,10 +69,10 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
 
 
 @pytest.mark.parametrize("method,options", [
-    ("angd-fcn", dict(hidden=8)), ("angd-cnn", {}), ("angd-fcn", dict(preset="tuned", hidden=8)),
-    ("angd-fcn", dict(preset="tuned", hidden=8, pilot=3, workers=2, chunk=1)),
+    ("angd-fcn", dict(hidden=8)), ("angd-cnn", {}), ("angd-fcn", dict(variant="tuned", hidden=8)),
+    ("angd-fcn", dict(variant="tuned", hidden=8, pilot=3, workers=2, chunk=1)),
     ("angd-cnn", dict(channels=4, precondition="channel", net_dtype="float64")),
-    ("angd-fcn", dict(preset="tuned", hidden=8, pilot=6))])
+    ("angd-fcn", dict(variant="tuned", hidden=8, pilot=6))])
 def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
     problem = Scenario.preset("balanced").draw(5, rng=1)
     seeds = [101, 102, 103, 104, 105]
@@ -133,26 +133,26 @@ def test_given_initial_point_is_projected_and_used():
 
 
 def test_presets_hold_the_papers_values():
-    paper = PRESETS["paper"]["fcn"]
+    paper = VARIANTS["paper"]["fcn"]
     assert isinstance(paper, ANGDOptions)
     assert (paper.iters, paper.eta_w, paper.eta_phi) == (500, 1.0, 1e-4)
     assert paper.input_scale == "raw" and paper.output_scale == "none"
-    assert PRESETS["paper"]["cnn"].channels == 16 and PRESETS["paper"]["cnn"].kernel_size == 3
-    tuned = PRESETS["tuned"]["fcn"]
+    assert VARIANTS["paper"]["cnn"].channels == 16 and VARIANTS["paper"]["cnn"].kernel_size == 3
+    tuned = VARIANTS["tuned"]["fcn"]
     assert (tuned.eta_w, tuned.eta_phi, tuned.input_scale, tuned.output_scale) == (
         0.03, 2.4e-4, "rms", "w") and tuned.zero_last
     assert (tuned.init, tuned.iters, tuned.size_scale) == ("zf", 400, "sqrt")
     assert tuned.precondition == "channel" and tuned.pilot == 100
     assert (tuned.tol, tuned.patience) == (1e-7, 100) and paper.tol is None
     assert paper.size_scale == "none" and paper.precondition == "none" and paper.pilot == 0
-    assert PRESETS["tuned"]["cnn"] == tuned
+    assert VARIANTS["tuned"]["cnn"] == tuned
 
 
 def test_explicit_options_override_the_preset_and_are_validated_once():
-    opts = ANGDOptions.resolve("angd-fcn", PRESETS["tuned"]["fcn"], {"eta_phi": 5e-4,
+    opts = ANGDOptions.resolve("angd-fcn", VARIANTS["tuned"]["fcn"], {"eta_phi": 5e-4,
                                                                     "betas": [0.8, 0.99]})
     assert opts.eta_phi == 5e-4 and opts.eta_w == 0.03 and opts.betas == (0.8, 0.99)
-    assert PRESETS["tuned"]["fcn"].eta_phi == 2.4e-4  # the preset itself is unchanged
+    assert VARIANTS["tuned"]["fcn"].eta_phi == 2.4e-4  # the preset itself is unchanged
     with pytest.raises(TypeError, match=r"angd-cnn\(\) got unknown options \['hidden'\]; "
                                         r"accepted: \[.*'channels'"):
         ANGDOptions.resolve("angd-cnn", None, {"hidden": 8})
@@ -253,20 +253,20 @@ def test_size_scale_runs_what_the_scaled_rates_run():
 _STATE_CASES = [
     ("angd-fcn", dict(hidden=8)),
     ("angd-cnn", dict(channels=4)),
-    ("angd-fcn", dict(hidden=8, preset="tuned", chunk=2, threads=2)),
-    ("angd-cnn", dict(preset="tuned", chunk=4, threads=2)),
+    ("angd-fcn", dict(hidden=8, variant="tuned", chunk=2, threads=2)),
+    ("angd-cnn", dict(variant="tuned", chunk=4, threads=2)),
     # tol/patience: instances stop in the first part, in the second, and not at all.
     ("angd-fcn", dict(hidden=8, tol=1e-4, patience=8, chunk=2, threads=2)),
     ("angd-cnn", dict(tol=3e-4, patience=6, chunk=2, threads=2)),
     ("angd-fcn", dict(hidden=8, net_dtype="float32", chunk=4)),
-    ("angd-cnn", dict(channels=4, net_dtype="float32", preset="tuned")),
+    ("angd-cnn", dict(channels=4, net_dtype="float32", variant="tuned")),
     # Parts solved by the kept process pool.
     ("angd-fcn", dict(hidden=8, chunk=1, workers=2)),
     # The channel metric is recomputed from H when a state is continued.
     ("angd-fcn", dict(hidden=8, precondition="channel", chunk=2, threads=2)),
     # The pilot belongs to the start: the continued call goes on from the chosen chain.
-    ("angd-cnn", dict(channels=4, preset="tuned", pilot=5, chunk=2, threads=2)),
-    ("angd-fcn", dict(hidden=8, preset="tuned", pilot=5, pilot_extend=2, chunk=2)),
+    ("angd-cnn", dict(channels=4, variant="tuned", pilot=5, chunk=2, threads=2)),
+    ("angd-fcn", dict(hidden=8, variant="tuned", pilot=5, pilot_extend=2, chunk=2)),
 ]
 
 
@@ -505,7 +505,7 @@ def test_the_pilot_goes_on_from_the_better_of_the_zf_and_sensing_beam_chains(pre
     """pilot=P is, by definition: P iterations from ZF and P from the sensing beam (the same
     network draw), then the requested iterations from the chain with the higher best CSBF."""
     problem = Scenario.preset(preset, n_tx=10).draw(6, rng=2)
-    options = dict(preset="tuned", iters=15)  # hidden 128: a width-16 network climbs slower
+    options = dict(variant="tuned", iters=15)  # hidden 128: a width-16 network climbs slower
     seeds = [11, 12, 13, 14, 15, 16]
     res = an.solve(problem, "angd-fcn", rng=seeds, pilot=100, **options)
     # (the pilot's chains run without the stopping rule: their 100 iterations are all run)
@@ -552,7 +552,7 @@ def test_pilot_extend_continues_both_chains_exactly_and_escapes_the_high_power_t
 
     trials = (0, 2)
     problem = _trapped(trials)
-    options = dict(preset="tuned", iters=10, tol=None)
+    options = dict(variant="tuned", iters=10, tol=None)
     plain = an.solve(problem, "angd-fcn", rng=_streams(trials), **options)
     extended = an.solve(problem, "angd-fcn", rng=_streams(trials), pilot_extend=1, **options)
     assert (rates(plain.W, problem).min(axis=1) == 0).all()  # the trap: a user dropped
@@ -575,7 +575,7 @@ def test_pilot_extend_in_a_batch_equals_alone_whatever_the_others_do():
     on some instances only): each as it is alone."""
     problem = Scenario.preset("balanced", n_tx=10, p_max_dbm=32.5).draw_trials(5, range(4))
     seeds = [31, 32, 33, 34]
-    options = dict(preset="tuned", iters=5, pilot_extend=2)
+    options = dict(variant="tuned", iters=5, pilot_extend=2)
     batch = an.solve(problem, "angd-fcn", rng=seeds, chunk=1, **options)
     for i in range(4):
         alone = an.solve(problem[i:i + 1], "angd-fcn", rng=[seeds[i]], **options)

@@ -14,7 +14,7 @@ from angd_np import Problem, Scenario, csbf_and_grad, nn, power, ula_steering
 from angd_np.solvers._angd_adam import ScaledAdam, blas_kernels, renormalisation_period
 from angd_np.solvers._angd_engine import ChunkRunner, Objective, channel_metric
 from angd_np.solvers._angd_nets import CNN, FCN, n_params
-from angd_np.solvers.angd import PRESETS, ANGDOptions
+from angd_np.solvers.angd import VARIANTS, ANGDOptions
 
 from ..nn.test_adam import textbook_adam
 
@@ -294,7 +294,7 @@ def test_rank_one_blas_adam_takes_the_textbook_steps_across_renormalisations(rng
 def test_blas_and_numpy_adam_kernels_solve_alike(network, net_dtype, rtol):
     pytest.importorskip("scipy")
     problem = Scenario.preset("balanced").draw(3, rng=5)
-    runs = {k: an.solve(problem, f"angd-{network}", rng=2, preset="tuned", iters=30,
+    runs = {k: an.solve(problem, f"angd-{network}", rng=2, variant="tuned", iters=30,
                         pilot=5, net_dtype=net_dtype, adam_kernel=k, threads=1)
             for k in ("numpy", "blas", "auto")}
     np.testing.assert_allclose(runs["blas"].history, runs["numpy"].history, rtol=rtol)
@@ -370,7 +370,7 @@ def test_float32_networks_hold_float32_state_and_float64_results():
 
 
 def test_both_presets_default_to_float32_networks():
-    assert {PRESETS[p][n].net_dtype for p in PRESETS for n in ("fcn", "cnn")} == {"float32"}
+    assert {VARIANTS[p][n].net_dtype for p in VARIANTS for n in ("fcn", "cnn")} == {"float32"}
     assert ANGDOptions().net_dtype == "float64"  # the class default; presets choose
 
 

@@ -143,10 +143,10 @@ def test_the_old_option_name_preset_still_selects_the_variant_with_a_warning():
     problem = an.Scenario.preset("balanced", n_tx=4).draw(1, rng=0)
     new = an.solve(problem, "angd-fcn", rng=0, variant="tuned", iters=3, hidden=4, pilot=0)
     with pytest.warns(DeprecationWarning, match="'preset' is renamed 'variant'"):
-        old = an.solve(problem, "angd-fcn", rng=0, preset="tuned", iters=3, hidden=4, pilot=0)
+        old = an.solve(problem, "angd-fcn", rng=0, variant="tuned", iters=3, hidden=4, pilot=0)
     np.testing.assert_array_equal(old.W, new.W)
     with pytest.raises(TypeError, match="both 'preset' and its new name 'variant'"):
-        an.solve(problem, "angd-fcn", preset="tuned", variant="tuned", iters=3)
+        an.solve(problem, "angd-fcn", variant="tuned", variant="tuned", iters=3)
     with pytest.warns(DeprecationWarning, match="variants="):
         spec = SolverSpec("old-style", lambda problem, **kw: None, presets=("a", "b"))
     assert spec.variants == ("a", "b") and list(spec.methods()) == ["old-style", "old-style-b"]
