@@ -2,7 +2,9 @@ r"""Which change to ANGD buys quality: each idea alone and combined, on held-out
 
 Ran on angd_np 0.1.0 (commit bcbef7a). Two of its rows use ANGD options that were removed
 afterwards because they measured worse here (``accept="ascent"``, ``gated``): to rerun those
-rows, check out that commit; the other rows run on the current package. The ideas, measured against the old ``tuned`` configuration (random start,
+rows, check out that commit; the other rows run on the current package.
+
+The ideas, measured against the old ``tuned`` configuration (random start,
 η_W = 0.1, η_φ = 1e-3, T = 500; the rest of ``tuned``: unit-RMS gradient input, a step of
 0.1·||W||/sqrt(MK) per unit of output, a zero output layer at the start):
 
