@@ -116,19 +116,25 @@ def _check_extra(solver_spec) -> None:
 
 
 def _cost(solver_spec, options, frames) -> float:
-    """Estimated time of one trial, in the specs' units (an instance at T = 500): the
-    iterations asked for, and one solve per frame for a sequence."""
-    cost = solver_spec.cost
-    if solver_spec.iterative:
-        if frames is not None:
-            iters = frames["iters_per_frame"]
-        elif "iters" in options:
-            iters = options["iters"]
-        else:  # the preset's budget (paper ANGD: 500; tuned: 400 + a pilot of 2 x 100)
-            resolved = solver_spec.resolve(options) if solver_spec.resolve is not None else None
-            iters = getattr(resolved, "iters", 500) + 2 * getattr(resolved, "pilot", 0)
-        cost *= iters / 500
-    return cost * (1 if frames is None else frames["n_frames"])
+    """Predicted time of one trial, in the specs' units (an instance at T = 500): the spec's
+    ``cost`` times its ``work`` under the resolved options over 500 iterations; for a
+    sequence, summed over its frames as :func:`angd_np.track` solves them (the spec's
+    ``track_options``, ``iters_per_frame``, and ``carry_options`` after the first frame)."""
+
+    def one(opts):
+        resolved = solvers.resolved_options(solver_spec.name, opts)
+        return solver_spec.cost * solver_spec.work_of(opts if resolved is None else resolved) / 500
+
+    if frames is None:
+        return one(options)
+    carry = options.get("carry", "all")
+    first = {**solver_spec.track_options,
+             **{k: v for k, v in options.items() if k != "carry"}}
+    if not solver_spec.iterative:
+        return frames["n_frames"] * one(first)
+    first["iters"] = frames["iters_per_frame"]
+    later = first if carry == "none" else {**first, **solver_spec.carry_options}
+    return one(first) + (frames["n_frames"] - 1) * one(later)
 
 
 def run_chunk(task: dict) -> dict:
