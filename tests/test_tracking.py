@@ -98,3 +98,29 @@ def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot
     second = an.solve(seq.frame(1), "angd-fcn", preset="tuned", iters=5, pilot=0,
                       init=first.state["W"], rng=[r[1] for r in frame_rngs])
     np.testing.assert_array_equal(tracked.W[:, 1], second.W)
+
+
+def test_gap_refuses_a_reference_that_would_broadcast():
+    seq = SCENARIO.sequence(2, 3, rho=0.5, rng=0)
+    tracked = track(seq, "zf")
+    np.testing.assert_array_equal(tracked.gap(tracked), np.zeros((2, 3)))
+    for shape in ((2, 1), (1, 3), (3,), (3, 2)):
+        with pytest.raises(ValueError, match=r"reference must hold f of shape \(2, 3\)"):
+            tracked.gap(np.ones(shape))
+
+
+@pytest.mark.parametrize("method", ["pgd", "angd-fcn"])
+def test_every_frame_returns_its_own_best_after_a_carried_state(method):
+    seq = SCENARIO.sequence(2, 3, rho=0.0, rng=0)  # independent frames
+    tracked = track(seq, method, iters_per_frame=4, rng=1)
+    for t in range(3):
+        np.testing.assert_allclose(tracked.csbf[:, t], an.csbf(tracked.W[:, t], seq.frame(t)))
+    assert tracked.state["fingerprint"].shape == (2,)
+    # Continuing the last frame's state on frame 0 again: its best is re-evaluated there.
+    again = an.solve(seq.frame(0), method, iters=4, state=tracked.state)
+    assert _at_least(again.csbf, np.nanmax(again.history, axis=-1))
+
+
+def _at_least(f, g):
+    """f >= g everywhere, up to the round-off of evaluating f in another batch."""
+    return bool(np.all(f >= g - 1e-12 * np.abs(g)))
