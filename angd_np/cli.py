@@ -101,7 +101,8 @@ _EPILOG_VERIFY = """examples:
   angd-np verify bank.mat mine.mat --json
 
 CANDIDATE: .npz with an array W, .npy, or .mat (MATLAB/Octave save -v7) with a variable W, of
-shape (N, M, K), or (M, K, N) as MATLAB's W(:, :, n). Exit status: 0 every W feasible
+shape (N, M, K), or (M, K, N) as MATLAB's W(:, :, n) (when N = M = K the shape cannot tell:
+give --layout NMK or MKN). Only W is read from the file. Exit status: 0 every W feasible
 (||W||_F^2 <= p_max (1 + 1e-9)), 1 some are not (listed), 2 unreadable or mismatched input.
 """
 
@@ -197,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_EPILOG_VERIFY, formatter_class=fmt)
     p.add_argument("bank", metavar="BANK", help="bank .npz/.mat, or a shipped bank's name")
     p.add_argument("candidate", metavar="CANDIDATE", help="precoders W: .npz, .npy or .mat")
+    p.add_argument("--layout", choices=("NMK", "MKN"),
+                   help="W's layout, (N, M, K) or (M, K, N); needed only when N = M = K")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -354,16 +357,17 @@ def _cmd_verify(args, stdout):
     from . import bank
 
     loaded = bank.load(args.bank)
-    score = bank.verify(loaded, bank.read_candidate(args.candidate))
+    score = bank.verify(loaded, Path(args.candidate), layout=args.layout)
     if args.json:
         records = [{"instance": n, "feasible": bool(score.feasible[n]),
                     "power": float(score.power[n]), "csbf": float(score.csbf[n]),
                     "sum_rate": float(score.sum_rate[n]), "sensing": float(score.sensing[n]),
                     "f_best": float(loaded.f_best[n]), "gap": float(score.gap[n])}
                    for n in range(loaded.n_instances)]
-        stdout.write(json.dumps({"bank": str(args.bank), "candidate": args.candidate,
-                                 "layout": score.layout, "summary": score.summary(),
-                                 "instances": records}, indent=2) + "\n")
+        report = {"bank": str(args.bank), "candidate": args.candidate, "layout": score.layout,
+                  "summary": score.summary(), "instances": records}
+        # Strict JSON: a NaN (no feasible instance, an overflowing W) is written as null.
+        stdout.write(json.dumps(bank.json_safe(report), indent=2, allow_nan=False) + "\n")
     else:
         stdout.write(bank.format_score(score, loaded, title=(
             f"# bank {args.bank}: {loaded.n_instances} instances, M = {loaded.n_tx}, "
