@@ -52,7 +52,7 @@ def test_tracking_is_deterministic_and_carry_changes_what_is_carried():
 
 def test_warm_started_baselines_never_lose_the_previous_frame():
     seq = SCENARIO.sequence(2, 3, rho=1.0, rng=2)
-    ccpa = track(seq, "ccpa", rng=0, max_iters=3, randomizations=2)
+    ccpa = track(seq, "ccpa", rng=0, iters=3, randomizations=2)
     # on an unchanged channel the previous W is a start, so the value cannot drop
     assert np.all(np.diff(ccpa.csbf, axis=1) >= -1e-9 * np.abs(ccpa.csbf[:, 1:]))
     zf = track(seq, "zf")

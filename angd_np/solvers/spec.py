@@ -20,7 +20,9 @@ import dataclasses
 import re
 from collections.abc import Callable
 
-__all__ = ["SolverSpec", "linear_work"]
+import numpy as np
+
+__all__ = ["SolverSpec", "linear_work", "add_start"]
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$")
 
@@ -33,6 +35,18 @@ def linear_work(weights: dict, resolved: dict) -> float:
     so the spec travels to worker processes.
     """
     return float(sum(w * resolved[name] for name, w in weights.items()))
+
+
+def add_start(key: str, default, W, options: dict) -> dict:
+    """A ``warm`` for solvers whose option ``key`` lists starting points: the previous
+    frame's precoders W (n, M, K) become one more start after those in ``options`` (or the
+    solver's ``default`` starts).
+
+    Use it as ``warm=functools.partial(add_start, "init", default_starts)`` (it pickles).
+    """
+    starts = options.get(key, default)
+    starts = (starts,) if isinstance(starts, (str, np.ndarray)) else tuple(starts)
+    return {**options, key: starts + (W,)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -94,7 +94,7 @@ def test_result_reshape_and_slicing_carry_everything():
     np.testing.assert_array_equal(row.state["W"], res.state["W"][3:])
     np.testing.assert_array_equal(row.state["adam_t"], res.state["adam_t"][3:])
     assert str(row.state["method"]) == "adam"
-    ref = an.solve(flat, "ccpa", rng=1, max_iters=2, randomizations=2)
+    ref = an.solve(flat, "ccpa", rng=1, iters=2, randomizations=2)
     np.testing.assert_array_equal(ref[2:4].extra["relaxed"], ref.extra["relaxed"][2:4])
     with pytest.raises(ValueError, match="batch_shape must hold 6"):
         res.reshape((4,))
