@@ -110,9 +110,10 @@ def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
     name, variant = method_call(method)
     spec = solver_spec(name)
     opts = {**spec.track_options, **variant, **options}
-    if "state" in opts or "iters" in opts:
-        raise TypeError("track() sets iters (from iters_per_frame) and state itself; got "
-                        f"{sorted(k for k in ('state', 'iters') if k in opts)}")
+    owned = ("state", "iters") if spec.iterative else ("state",)
+    if any(k in opts for k in owned):
+        raise TypeError(f"track() sets {' and '.join(reversed(owned))} itself (iters from "
+                        f"iters_per_frame); got {sorted(k for k in owned if k in opts)}")
     if spec.iterative:
         if iters_per_frame is None:
             raise TypeError(f"{method} is iterative: track() needs iters_per_frame (an int "

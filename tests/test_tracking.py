@@ -1,5 +1,7 @@
 """Tracking: frame after frame, with the solver's state carried over."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,20 @@ def test_bad_arguments_are_refused():
         track(SCENARIO.draw(1, rng=0), "zf")
     with pytest.raises(ValueError, match="method must be one of"):
         track(seq, "nope")
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda seq: dataclasses.replace(seq, H=seq.H[:, :0]), "F >= 1 frames"),
+    (lambda seq: dataclasses.replace(seq, H=seq.H[:0]), "n >= 1 sequences"),
+    (lambda seq: dataclasses.replace(seq, H=seq.H[0]), "at least 4 axes"),
+    (lambda seq: dataclasses.replace(seq, A=seq.A[:3]), "A must have shape"),
+    (lambda seq: dataclasses.replace(seq, rho=1.5), "rho must lie in"),
+    (lambda seq: dataclasses.replace(seq, p_max=np.inf), "p_max must be finite"),
+])
+def test_a_hand_built_sequence_is_checked_by_name(build, match):
+    seq = SCENARIO.sequence(2, 3, rho=0.5, rng=0)
+    with pytest.raises(ValueError, match=match):
+        build(seq)
 
 
 def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot():
