@@ -6,8 +6,18 @@ time a finished chunk brings the run 10% further or 30 s after the last line, an
 end.
 
 Chunks cost very different amounts (a CCPA chunk takes seconds, a ZF chunk microseconds), so
-progress is counted in *estimated work*, not in chunks: each chunk carries a weight and the
-ETA is ``elapsed * remaining_weight / done_weight``.
+progress is counted in *time*, not in chunks. Each chunk carries a predicted weight (its
+solver spec's ``cost`` times the spec's ``work`` for the options: :func:`.runner.plan_tasks`)
+and, once finished, its measured seconds. The weights only rank chunks; the run converts them
+to seconds with each solver's own rate measured so far in this run (seconds per unit of
+weight; a solver not seen yet uses the rate of all chunks so far), so a spec ``cost`` that is
+off by a factor misleads the ETA only until that solver's first chunk ends. Chunks in flight
+count with the time they have been running (each worker's time since its last chunk ended),
+and the time left is spread over the workers still busy:
+
+- done = measured seconds of the finished chunks + running time of those in flight;
+- left = sum over solvers of (weight not finished) x (its rate), minus the running time;
+- percentage = done / (done + left); ETA = left / min(workers, chunks left, done / elapsed).
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
-    """Progress of ``n_chunks`` chunks of total weight ``total``.
+    """Progress of ``n_chunks`` chunks of total predicted weight ``total``.
 
     Parameters
     ----------
@@ -40,13 +50,19 @@ class Progress:
     enabled : bool, optional
         None (default): the bar on a terminal, plain lines elsewhere; True: the bar; False:
         quiet.
+    kinds : dict, optional
+        Weight to run per kind of chunk (the solver), summing to ``total``; each kind's
+        rate (seconds per weight) is measured separately. Default: one kind.
+    workers : int
+        Chunks run at once (processes).
     """
 
     #: Off a terminal, a plain line at least every this share of the work or this many s.
     LINE_STEP, LINE_SECONDS = 0.1, 30.0
 
     def __init__(self, total: float, n_chunks: int, label: str = "", stream=None,
-                 enabled: bool | None = None, width: int = 24):
+                 enabled: bool | None = None, width: int = 24, kinds: dict | None = None,
+                 workers: int = 1):
         self.stream = sys.stderr if stream is None else stream
         self.plain = enabled is None and not self.stream.isatty()
         self.enabled = True if enabled is None else bool(enabled)
@@ -55,26 +71,62 @@ class Progress:
         self.n_chunks = n_chunks
         self.label = label
         self.width = width
+        self.workers = max(1, int(workers))
+        self.left = dict(kinds) if kinds else {None: self.total}
+        self.done_w = dict.fromkeys(self.left, 0.0)
+        self.done_s = dict.fromkeys(self.left, 0.0)
         self.done_weight = 0.0
         self.done_chunks = 0
         self.start = time.monotonic()
+        self._timed = False  # chunks report measured seconds (else weights stand in)
+        self._finished = {}  # worker -> when its last chunk ended
         self._last_draw = -1.0
         self.draw(force=True)
 
-    def update(self, weight: float) -> None:
-        """Record one finished chunk of the given weight."""
+    def update(self, weight: float, seconds: float | None = None, kind=None,
+               worker=None) -> None:
+        """Record one finished chunk: its predicted weight, measured seconds, kind (solver)
+        and the worker that ran it."""
+        kind = kind if kind in self.left else next(iter(self.left))
+        self.left[kind] -= weight
+        self.done_w[kind] += weight
+        self._timed |= seconds is not None
+        self.done_s[kind] += weight if seconds is None else float(seconds)
         self.done_weight += weight
         self.done_chunks += 1
+        self._finished[worker] = time.monotonic()
         self.draw()
 
+    def estimate(self) -> tuple[float, float | None]:
+        """(fraction of the time done, seconds left or None before any chunk ended)."""
+        if self.done_chunks >= self.n_chunks:
+            return 1.0, 0.0
+        if not self.done_chunks:
+            return 0.0, None
+        now = time.monotonic()
+        elapsed = max(now - self.start, 1e-9)
+        overall = sum(self.done_s.values()) / max(sum(self.done_w.values()), 1e-300)
+        left = sum(max(w, 0.0) * (self.done_s[k] / self.done_w[k] if self.done_w[k] > 0
+                                  else overall) for k, w in self.left.items())
+        running = min(self.workers, self.n_chunks - self.done_chunks)
+        in_flight = 0.0
+        if self._timed:  # each busy worker's time since its last chunk ended (or the start)
+            since = sorted((now - t for t in self._finished.values()), reverse=True)
+            since += [elapsed] * max(0, self.workers - len(since))
+            in_flight = sum(since[:running])
+        done = sum(self.done_s.values()) + in_flight
+        left = max(left - in_flight, 0.0)
+        parallel = max(min(running, done / elapsed), 1e-9)
+        return done / max(done + left, 1e-300), left / parallel
+
     def line(self, bar: bool = True) -> str:
-        frac = min(self.done_weight / self.total, 1.0)
+        frac, left = self.estimate()
         filled = int(round(frac * self.width))
         elapsed = time.monotonic() - self.start
-        if self.done_weight > 0 and frac < 1:
-            eta = f"ETA {_clock(elapsed * (self.total - self.done_weight) / self.done_weight)}"
+        if frac >= 1:
+            eta = "done"
         else:
-            eta = "ETA --:--" if frac < 1 else "done"
+            eta = "ETA --:--" if left is None else f"ETA {_clock(left)}"
         drawn = f"[{'#' * filled}{'-' * (self.width - filled)}] " if bar else ""
         return (f"{self.label} {drawn}{100 * frac:3.0f}% {self.done_chunks}/{self.n_chunks} "
                 f"chunks, {_clock(elapsed)} elapsed, {eta}")
@@ -84,7 +136,7 @@ class Progress:
             return
         now = time.monotonic()
         if self.plain:
-            frac = min(self.done_weight / self.total, 1.0)
+            frac = self.estimate()[0]
             step = frac >= self._last_line_frac + self.LINE_STEP - 1e-9
             if self.done_chunks and (force or step or now - self._last_draw >= self.LINE_SECONDS):
                 self._last_draw, self._last_line_frac = now, frac
@@ -101,7 +153,7 @@ class Progress:
 
     def close(self) -> None:
         if self.enabled and self.plain:
-            if self._last_line_frac < min(self.done_weight / self.total, 1.0):
+            if self._last_line_frac < self.estimate()[0]:
                 self.draw(force=True)
         elif self.enabled:
             self.draw(force=True)

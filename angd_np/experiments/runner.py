@@ -30,6 +30,7 @@ import os
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +139,10 @@ def _cost(solver_spec, options, frames) -> float:
 
 
 def run_chunk(task: dict) -> dict:
-    """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight"}``."""
+    """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight", "seconds",
+    "kind", "worker"}`` (its measured wall time, solver and process, for the progress)."""
+    t0 = time.perf_counter()
+    timing = {"weight": task["weight"], "kind": task["solver"], "worker": os.getpid()}
     with one_blas_thread():
         scenario = Scenario(**task["scenario"])
         trials = np.arange(task["start"], task["stop"])
@@ -151,7 +155,7 @@ def run_chunk(task: dict) -> dict:
         if task.get("frames") is not None:  # a sequence per trial, tracked frame by frame
             rows, curves = track_chunk(task, scenario, trials, solver_spec)
             return {"key": task["key"], "figure": task["figure"], "rows": rows,
-                    "curves": curves, "weight": task["weight"]}
+                    "curves": curves, **timing, "seconds": time.perf_counter() - t0}
         if task.get("one_thread") and solver_spec.threads:
             # The runner already runs one chunk per core; inner threads would oversubscribe.
             options["threads"] = 1
@@ -163,7 +167,7 @@ def run_chunk(task: dict) -> dict:
     rows = {"trial": trials, "sum_rate": res.sum_rate, "sensing": res.sensing,
             "csbf": res.csbf, "nit": res.nit, "success": res.success, "time_s": res.time_s}
     return {"key": task["key"], "figure": task["figure"], "rows": rows, "curves": curves,
-            "weight": task["weight"]}
+            **timing, "seconds": time.perf_counter() - t0}
 
 
 # -- backends --------------------------------------------------------------------------------
@@ -315,8 +319,13 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
         pending += todo
     # Longest first: the expensive chunks do not end up alone at the tail of the run.
     pending.sort(key=lambda t: -t["weight"])
-    bar = Progress(sum(t["weight"] for t in pending), len(pending),
-                   label=" ".join(c.figure for c in configs), enabled=progress)
+    kinds = {}
+    for t in pending:
+        kinds[t["solver"]] = kinds.get(t["solver"], 0.0) + t["weight"]
+    parallel = 1 if client is None and workers <= 1 else (
+        len(client.nthreads()) if client is not None else workers)
+    bar = Progress(sum(kinds.values()), len(pending), label=" ".join(c.figure for c in configs),
+                   enabled=progress, kinds=kinds, workers=min(parallel, max(len(pending), 1)))
 
     def finish(config):
         _finalize(stores[config.figure], plans[config.figure], config, plot)
@@ -336,7 +345,8 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
     try:
         for result in results:
             stores[result["figure"]].write_chunk(result["key"], result["rows"], result["curves"])
-            bar.update(result["weight"])
+            bar.update(result["weight"], result.get("seconds"), result.get("kind"),
+                       result.get("worker"))
             if on_chunk is not None:
                 on_chunk(result["key"])
             left[result["figure"]] -= 1
