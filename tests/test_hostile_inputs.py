@@ -52,7 +52,7 @@ def candidates(draw):
     if draw(st.booleans()) and base.size:
         base.flat[draw(st.integers(0, base.size - 1))] = draw(_VALUES)
     with np.errstate(all="ignore"):
-        return base.astype(dtype) if dtype != object else base.astype(object)
+        return base.astype(dtype)
 
 
 def _check_score(score, b, W):

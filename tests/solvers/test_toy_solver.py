@@ -15,14 +15,7 @@ from angd_np.experiments import make_config, run_figures
 from angd_np.experiments.runner import plan_tasks
 from angd_np.experiments.store import read_csv
 from angd_np.objective import csbf_and_grad, project_power
-from angd_np.solvers.iterative import (
-    BestTracker,
-    check_state,
-    finish,
-    flatten_problem,
-    initial_W,
-    instance_streams,
-)
+from angd_np.solvers import iterative as it
 from angd_np.solvers.options import SolverOptions
 from angd_np.solvers.spec import SolverSpec, linear_work
 
@@ -52,30 +45,30 @@ def _ascend(flat, W, steps, step):
 def toy(problem, *, rng=None, state=None, **options):
     t0 = time.perf_counter()
     opts = ToyOptions.resolve("toy", None, options)
-    flat = flatten_problem(problem)
+    flat = it.flatten_problem(problem)
     n, core = flat.n_instances, flat.H.shape[-2:]
     if state is None:
         if opts.pilot and not isinstance(opts.init, str):
             raise ValueError("toy: a pilot would replace the given init; pass pilot=0")
-        streams = instance_streams(rng, n)
-        W = initial_W(opts.init, flat, streams)
+        streams = it.instance_streams(rng, n)
+        W = it.initial_W(opts.init, flat, streams)
         if opts.pilot:
-            other = initial_W("random", flat, [(s[1], s[0]) for s in streams])
+            other = it.initial_W("random", flat, [(s[1], s[0]) for s in streams])
             a, b = _ascend(flat, W, opts.pilot, opts.step)[-1], \
                 _ascend(flat, other, opts.pilot, opts.step)[-1]
             W = np.where((a[1] >= b[1])[:, None, None], a[0], b[0])
         saved, failed = None, np.zeros(n, dtype=bool)
     else:
-        saved = check_state(state, "toy", n, core, problem=flat)
+        saved = it.check_state(state, "toy", n, core, problem=flat)
         W, failed = saved["W"], saved["failed"]
-    tracker = BestTracker(W, csbf_and_grad(W, flat)[0], opts.iters, opts.tol, opts.patience,
+    tracker = it.BestTracker(W, csbf_and_grad(W, flat)[0], opts.iters, opts.tol, opts.patience,
                           state=saved)
     last = W
     for t, (V, f) in enumerate(_ascend(flat, W, opts.iters if tracker.active.any() else 0,
                                        opts.step)):
         tracker.update(t, V, f)
         last = V
-    return finish(problem, flat, tracker, "toy", t0, failed, state={"W": last.copy()})
+    return it.finish(problem, flat, tracker, "toy", t0, failed, state={"W": last.copy()})
 
 
 TOY = SolverSpec("toy", toy, label="Toy", iterative=True, cost=1.0, options=ToyOptions,
