@@ -95,9 +95,8 @@ def _read(state, method, n, core, shapes):
                              f"problem's size and batch, these options), got shape {a.shape}")
         if a.dtype != np.dtype(dtype):
             raise ValueError(f"state[{key!r}] must have dtype {np.dtype(dtype)}, got {a.dtype}")
-        if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
-            if key not in ("best_f", "ref_f"):
-                raise ValueError(f"state[{key!r}] must be finite, got NaN or inf entries")
+        if key in ("W", "best_W") and not np.all(np.isfinite(a)):
+            raise ValueError(f"state[{key!r}] must be finite, got NaN or inf entries")
         out[key] = np.array(a.reshape((n,) + tail))
     return out
 
@@ -105,12 +104,14 @@ def _read(state, method, n, core, shapes):
 def _check_counters(s) -> None:
     """Refuse fields that contradict one another (whatever problem comes next)."""
     alive = ~s["failed"]
-    for key in ("best_f", "ref_f"):
-        bad = alive & ~np.isfinite(s[key])
+    # A failed instance may hold non-finite values (that is why it stopped); it runs no more.
+    for key, value in s.items():
+        if key == "method" or value.dtype.kind not in "fc":
+            continue
+        bad = alive & ~np.isfinite(value).reshape(len(alive), -1).all(axis=1)
         if bad.any():
             raise ValueError(f"state[{key!r}] must be finite for every instance that did not "
-                             f"fail, got {s[key][bad][0]!r} at instance "
-                             f"{int(np.flatnonzero(bad)[0])}")
+                             f"fail, got NaN or inf at instance {int(np.flatnonzero(bad)[0])}")
     if np.any(s["since"] < 0):
         raise ValueError(f"state['since'] must be iteration counts >= 0, got minimum "
                          f"{int(s['since'].min())}")
