@@ -323,7 +323,7 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
     for t in pending:
         kinds[t["solver"]] = kinds.get(t["solver"], 0.0) + t["weight"]
     parallel = 1 if client is None and workers <= 1 else (
-        len(client.nthreads()) if client is not None else workers)
+        sum(client.nthreads().values()) if client is not None else workers)
     bar = Progress(sum(kinds.values()), len(pending), label=" ".join(c.figure for c in configs),
                    enabled=progress, kinds=kinds, workers=min(parallel, max(len(pending), 1)))
 

@@ -58,6 +58,7 @@ __all__ = [
     "BestTracker",
     "check_state",
     "finish",
+    "restart_state",
 ]
 
 INITS = ("random", "zf")
@@ -217,6 +218,16 @@ class BestTracker:
             text += (f"; {held} of {n} instances had stopped before this call (state['active'] "
                      "False) and ran no iterations")
         return text + "; returned the best iterate seen"
+
+
+def restart_state(state, problem=None) -> dict:
+    """A state whose instances the next solve treats as new problems, whatever they are.
+
+    Its fingerprints are dropped, so :func:`~angd_np.solvers.state.check_state` re-evaluates
+    the best W on the problem it is passed to and restarts the stopping counters (what it does
+    anyway for instances it was not written on). ``problem`` is accepted for compatibility.
+    """
+    return {k: v for k, v in state.items() if k != "fingerprint"}
 
 
 def finish(problem, flat, tracker, method, t0, failed, *, state=None, extra=None) -> Result:
