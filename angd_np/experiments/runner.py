@@ -317,8 +317,16 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
         stores[config.figure], plans[config.figure] = store, plan
         left[config.figure] = len(todo)
         pending += todo
-    # Longest first: the expensive chunks do not end up alone at the tail of the run.
+    # Longest first: the expensive chunks do not end up alone at the tail of the run. But one
+    # chunk of each solver goes first (the longest of each, longest first), so that the
+    # progress has measured every solver's rate early instead of trusting its spec's cost.
     pending.sort(key=lambda t: -t["weight"])
+    firsts = {}
+    for i, t in enumerate(pending):
+        firsts.setdefault(t["solver"], i)
+    probes = set(firsts.values())
+    order = sorted(probes) + [i for i in range(len(pending)) if i not in probes]
+    pending = [pending[i] for i in order]
     kinds = {}
     for t in pending:
         kinds[t["solver"]] = kinds.get(t["solver"], 0.0) + t["weight"]
