@@ -8,15 +8,16 @@ end.
 Chunks cost very different amounts (a CCPA chunk takes seconds, a ZF chunk microseconds), so
 progress is counted in *time*, not in chunks. Each chunk carries a predicted weight (its
 solver spec's ``cost`` times the spec's ``work`` for the options: :func:`.runner.plan_tasks`)
-and, once finished, its measured seconds. The weights only rank chunks; the run converts them
-to seconds with each solver's own rate measured so far in this run (seconds per unit of
-weight; a solver not seen yet uses the rate of all chunks so far), so a spec ``cost`` that is
-off by a factor misleads the ETA only until that solver's first chunk ends. Chunks in flight
-count with the time they have been running (each worker's time since its last chunk ended),
-and the time left is spread over the workers still busy:
+and, once finished, its measured seconds. The weights only rank chunks; each solver's seconds
+are fitted in the run as ``a + b * weight`` (b: seconds per unit of weight; a: a chunk's fixed
+cost, which many cheap chunks at the end of a run add up) over its finished chunks, and a
+solver not seen yet uses the fit of all chunks so far. So a spec ``cost`` that is off by a
+factor misleads the ETA only until that solver's first chunk ends (the runner starts one chunk
+of each solver first). Chunks in flight count with the time they have been running (each
+worker's time since its last chunk ended), and the time left is spread over the workers:
 
 - done = measured seconds of the finished chunks + running time of those in flight;
-- left = sum over solvers of (weight not finished) x (its rate), minus the running time;
+- left = sum over solvers of (a x chunks left + b x weight left), minus the running time;
 - percentage = done / (done + left); ETA = left / min(workers, chunks left, done / elapsed).
 """
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import sys
 import time
+
+import numpy as np
 
 __all__ = ["Progress"]
 
@@ -33,6 +36,21 @@ def _clock(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _affine(samples) -> tuple[float, float]:
+    """(a, b) >= 0 with seconds ~ a + b weight over the (weight, seconds) ``samples``, by least
+    squares: a is a chunk's fixed cost (drawing, curves, process round trip), which a cheap
+    chunk pays as much as a costly one; proportional (a = 0) until the weights differ."""
+    w = np.array([x for x, _ in samples], dtype=np.float64)
+    sec = np.array([y for _, y in samples], dtype=np.float64)
+    if w.size >= 2 and np.ptp(w) > 1e-12 * np.max(np.abs(w)):
+        b, a = np.polyfit(w, sec, 1)
+        if a >= 0 and b >= 0:
+            return float(a), float(b)
+        if b < 0:
+            return float(sec.mean()), 0.0
+    return 0.0, float(sec.sum() / max(w.sum(), 1e-300))
 
 
 class Progress:
@@ -51,8 +69,8 @@ class Progress:
         None (default): the bar on a terminal, plain lines elsewhere; True: the bar; False:
         quiet.
     kinds : dict, optional
-        Weight to run per kind of chunk (the solver), summing to ``total``; each kind's
-        rate (seconds per weight) is measured separately. Default: one kind.
+        Per kind of chunk (the solver): (weight, chunks) to run, weights summing to
+        ``total``; each kind's seconds are fitted separately. Default: one kind.
     workers : int
         Chunks run at once (processes).
     """
@@ -72,9 +90,10 @@ class Progress:
         self.label = label
         self.width = width
         self.workers = max(1, int(workers))
-        self.left = dict(kinds) if kinds else {None: self.total}
-        self.done_w = dict.fromkeys(self.left, 0.0)
-        self.done_s = dict.fromkeys(self.left, 0.0)
+        kinds = kinds or {None: (self.total, n_chunks)}
+        self.left = {k: list(v) if isinstance(v, (tuple, list)) else [v, None]
+                     for k, v in kinds.items()}
+        self.samples = {k: [] for k in self.left}  # (weight, seconds) of finished chunks
         self.done_weight = 0.0
         self.done_chunks = 0
         self.start = time.monotonic()
@@ -88,10 +107,11 @@ class Progress:
         """Record one finished chunk: its predicted weight, measured seconds, kind (solver)
         and the worker that ran it."""
         kind = kind if kind in self.left else next(iter(self.left))
-        self.left[kind] -= weight
-        self.done_w[kind] += weight
+        self.left[kind][0] -= weight
+        if self.left[kind][1] is not None:
+            self.left[kind][1] -= 1
         self._timed |= seconds is not None
-        self.done_s[kind] += weight if seconds is None else float(seconds)
+        self.samples[kind].append((weight, weight if seconds is None else float(seconds)))
         self.done_weight += weight
         self.done_chunks += 1
         self._finished[worker] = time.monotonic()
@@ -105,16 +125,19 @@ class Progress:
             return 0.0, None
         now = time.monotonic()
         elapsed = max(now - self.start, 1e-9)
-        overall = sum(self.done_s.values()) / max(sum(self.done_w.values()), 1e-300)
-        left = sum(max(w, 0.0) * (self.done_s[k] / self.done_w[k] if self.done_w[k] > 0
-                                  else overall) for k, w in self.left.items())
+        overall = _affine([x for v in self.samples.values() for x in v])
+        left = 0.0
+        for k, (w, count) in self.left.items():
+            a, b = _affine(self.samples[k]) if self.samples[k] else overall
+            left += b * max(w, 0.0) + (a * max(count, 0) if count is not None else 0.0)
+        spent = sum(sec for v in self.samples.values() for _, sec in v)
         running = min(self.workers, self.n_chunks - self.done_chunks)
         in_flight = 0.0
         if self._timed:  # each busy worker's time since its last chunk ended (or the start)
             since = sorted((now - t for t in self._finished.values()), reverse=True)
             since += [elapsed] * max(0, self.workers - len(since))
             in_flight = sum(since[:running])
-        done = sum(self.done_s.values()) + in_flight
+        done = spent + in_flight
         left = max(left - in_flight, 0.0)
         parallel = max(min(running, done / elapsed), 1e-9)
         return done / max(done + left, 1e-300), left / parallel

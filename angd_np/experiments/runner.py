@@ -329,11 +329,13 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
     pending = [pending[i] for i in order]
     kinds = {}
     for t in pending:
-        kinds[t["solver"]] = kinds.get(t["solver"], 0.0) + t["weight"]
+        w, count = kinds.get(t["solver"], (0.0, 0))
+        kinds[t["solver"]] = (w + t["weight"], count + 1)
     parallel = 1 if client is None and workers <= 1 else (
         sum(client.nthreads().values()) if client is not None else workers)
-    bar = Progress(sum(kinds.values()), len(pending), label=" ".join(c.figure for c in configs),
-                   enabled=progress, kinds=kinds, workers=min(parallel, max(len(pending), 1)))
+    bar = Progress(sum(w for w, _ in kinds.values()), len(pending),
+                   label=" ".join(c.figure for c in configs), enabled=progress, kinds=kinds,
+                   workers=min(parallel, max(len(pending), 1)))
 
     def finish(config):
         _finalize(stores[config.figure], plans[config.figure], config, plot)

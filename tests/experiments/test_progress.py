@@ -113,3 +113,18 @@ def test_two_workers_share_the_time_left(monkeypatch):
     frac, left = bar.estimate()
     # done: 5 + 5 in flight; left: 9 chunks x 5 s - 5 s in flight = 40 s over 2 workers.
     assert frac == pytest.approx(10 / 50) and left == pytest.approx(20.0)
+
+
+def test_a_fixed_cost_per_chunk_is_fitted_so_cheap_chunks_at_the_end_are_not_free(monkeypatch):
+    """Each chunk costs 2 s plus 1 s per unit of weight: after chunks of weights 8 and 4, the
+    four chunks of weight 1 left take 4 x 3 s, not the 4 x 1.5 s a proportional rate says."""
+    import angd_np.experiments.progress as progress
+
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "monotonic", clock)
+    bar = Progress(16.0, 6, "fig", stream=io.StringIO(), enabled=False,
+                   kinds={"s": (16.0, 6)}, workers=1)
+    for weight in (8.0, 4.0):
+        clock.now += 2.0 + weight
+        bar.update(weight, 2.0 + weight, "s", worker=1)
+    assert bar.estimate()[1] == pytest.approx(12.0)
