@@ -17,7 +17,8 @@ of each solver first). Chunks in flight count with the time they have been runni
 worker's time since its last chunk ended), and the time left is spread over the workers:
 
 - done = measured seconds of the finished chunks + running time of those in flight;
-- left = sum over solvers of (a x chunks left + b x weight left), minus the running time;
+- left = sum over solvers of (a x chunks left + b x weight left), minus the running time
+  (at most 90% of the running chunks' share of it);
 - percentage = done / (done + left); ETA = left / min(workers, chunks left, done / elapsed).
 """
 
@@ -138,15 +139,20 @@ class Progress:
             since += [elapsed] * max(0, self.workers - len(since))
             in_flight = sum(since[:running])
         done = spent + in_flight
-        left = max(left - in_flight, 0.0)
+        # The chunks in flight are a share of what is left: credit them at most 90% of it, so
+        # that a chunk running longer than predicted never makes the run look finished.
+        chunks_left = self.n_chunks - self.done_chunks
+        left = left - min(in_flight, 0.9 * left * running / chunks_left)
         parallel = max(min(running, done / elapsed), 1e-9)
         return done / max(done + left, 1e-300), left / parallel
 
     def line(self, bar: bool = True) -> str:
         frac, left = self.estimate()
+        finished = self.done_chunks >= self.n_chunks
+        frac = frac if finished else min(frac, 0.99)  # "100%" and "done" only at the end
         filled = int(round(frac * self.width))
         elapsed = time.monotonic() - self.start
-        if frac >= 1:
+        if finished:
             eta = "done"
         else:
             eta = "ETA --:--" if left is None else f"ETA {_clock(left)}"
