@@ -158,8 +158,9 @@ def _rebase(s, problem, other) -> None:
     if not other.any():
         return
     idx = np.flatnonzero(other)
-    for key in ("W", "best_W"):
-        s[key][idx] = project_power(s[key][idx], problem.p_max)
+    for key in ("W", "best_W"):  # only what this budget makes infeasible: the rest unchanged
+        over = idx[power(s[key][idx]) > problem.p_max * (1.0 + _RTOL)]
+        s[key][over] = project_power(s[key][over], problem.p_max)
     with np.errstate(all="ignore"):
         f = csbf(s["best_W"][idx], _rows(problem, idx))
     s["best_f"][idx] = f
