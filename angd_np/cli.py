@@ -10,6 +10,7 @@ import argparse
 import json
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 __all__ = ["main", "build_parser"]
@@ -101,7 +102,8 @@ _EPILOG_VERIFY = """examples:
   angd-np verify bank.mat mine.mat --json
 
 CANDIDATE: .npz with an array W, .npy, or .mat (MATLAB/Octave save -v7) with a variable W, of
-shape (N, M, K), or (M, K, N) as MATLAB's W(:, :, n). Exit status: 0 every W feasible
+shape (N, M, K), or (M, K, N) as MATLAB's W(:, :, n) (when N = M = K the shape cannot tell:
+give --layout NMK or MKN). Only W is read from the file. Exit status: 0 every W feasible
 (||W||_F^2 <= p_max (1 + 1e-9)), 1 some are not (listed), 2 unreadable or mismatched input.
 """
 
@@ -200,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_EPILOG_VERIFY, formatter_class=fmt)
     p.add_argument("bank", metavar="BANK", help="bank .npz/.mat, or a shipped bank's name")
     p.add_argument("candidate", metavar="CANDIDATE", help="precoders W: .npz, .npy or .mat")
+    p.add_argument("--layout", choices=("NMK", "MKN"),
+                   help="W's layout, (N, M, K) or (M, K, N); needed only when N = M = K")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -265,23 +269,67 @@ def _writable_dir(path) -> Path:
     return path
 
 
+_FLAGS = {"n_tx": "--n-tx", "n_users": "--n-users", "p_max_dbm": "--p-max-dbm",
+          "noise_dbm": "--noise-dbm", "omega": "--omega"}
+
+
+def _scenario(preset, changes):
+    """The Scenario of the command's flags, refused (naming the flags) before any solving if
+    a number in watts leaves float64's range."""
+    import numpy as np
+
+    from .system import Scenario
+
+    given = ", ".join(f"{_FLAGS[k]} {v:g}" for k, v in changes.items()) or f"preset {preset}"
+    with np.errstate(all="ignore"):  # dBm -> W may overflow: said in the error, not a warning
+        try:
+            scenario = Scenario.preset(preset, **changes)
+        except ValueError as exc:
+            raise ValueError(f"{given}: {exc}") from None
+        for name in ("p_max", "noise_var"):
+            watts = float(getattr(scenario, name))
+            if not (np.isfinite(watts) and watts > 0):
+                raise ValueError(f"{given}: {name} = {watts:g} W, outside float64's range "
+                                 "(must be finite and > 0)")
+    return scenario, given
+
+
+def _check_numbers(problem, given):
+    """ValueError naming the flags when the CSBF or its gradient overflows float64 at a
+    full-power precoder: every solver would only produce inf and NaN from there."""
+    import numpy as np
+
+    from .objective import csbf_and_grad
+
+    M, K = problem.H.shape[-2:]
+    W = np.full(problem.H.shape, np.sqrt(problem.p_max / (M * K)), dtype=np.complex128)
+    with np.errstate(all="ignore"):
+        f, G = csbf_and_grad(W, problem)
+        ok = np.isfinite(f).all() and np.isfinite(np.linalg.norm(G, axis=(-2, -1))).all()
+    if not ok:
+        raise ValueError(f"{given}: the objective overflows float64 (the CSBF or its gradient "
+                         "is not finite at a full-power precoder); use values in a physical "
+                         "range")
+
+
 # -- commands ------------------------------------------------------------------------------------
 def _cmd_solve(args, stdout):
     import numpy as np
 
     from .experiments.configs import parse_methods
     from .solvers import method_call, optimality_gap, solve
-    from .system import Scenario, trial_generator
+    from .system import trial_generator
 
     changes = {k: v for k, v in (("n_tx", args.n_tx), ("n_users", args.n_users),
                                  ("p_max_dbm", args.p_max_dbm), ("omega", args.omega))
                if v is not None}
-    scenario = Scenario.preset(args.preset, **changes)
+    scenario, given = _scenario(args.preset, changes)
     if scenario.n_users > scenario.n_tx:
         raise ValueError(f"n-users must be <= n-tx (K <= M), got K = {scenario.n_users} and "
                          f"M = {scenario.n_tx}")
     methods = parse_methods(args.methods)
     problem = scenario.draw_trials(args.seed, [0])
+    _check_numbers(problem, given)
     results = []
     for name in methods:
         solver, options = method_call(name, args.iters)
@@ -383,6 +431,7 @@ def _cmd_bank(args, stdout):
     import numpy as np
 
     from . import bank
+    from .system import Problem
 
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
@@ -398,6 +447,11 @@ def _cmd_bank(args, stdout):
                                    ("p_max_dbm", args.p_max_dbm),
                                    ("noise_dbm", args.noise_dbm), ("omega", args.omega))
                  if v is not None}
+
+    _, given = _scenario(args.preset, overrides)
+    drawn = bank.draw_instances(args.preset, args.instances, args.seed, **overrides)
+    _check_numbers(Problem(H=drawn["H"], A=drawn["A"], noise_var=drawn["noise_var"],
+                           p_max=drawn["p_max"], omega=drawn["omega"]), given)
 
     def progress(line):
         stdout.write(line + "\n")
@@ -425,16 +479,17 @@ def _cmd_verify(args, stdout):
     from . import bank
 
     loaded = bank.load(args.bank)
-    score = bank.verify(loaded, bank.read_candidate(args.candidate))
+    score = bank.verify(loaded, Path(args.candidate), layout=args.layout)
     if args.json:
         records = [{"instance": n, "feasible": bool(score.feasible[n]),
                     "power": float(score.power[n]), "csbf": float(score.csbf[n]),
                     "sum_rate": float(score.sum_rate[n]), "sensing": float(score.sensing[n]),
                     "f_best": float(loaded.f_best[n]), "gap": float(score.gap[n])}
                    for n in range(loaded.n_instances)]
-        stdout.write(json.dumps({"bank": str(args.bank), "candidate": args.candidate,
-                                 "layout": score.layout, "summary": score.summary(),
-                                 "instances": records}, indent=2) + "\n")
+        report = {"bank": str(args.bank), "candidate": args.candidate, "layout": score.layout,
+                  "summary": score.summary(), "instances": records}
+        # Strict JSON: a NaN (no feasible instance, an overflowing W) is written as null.
+        stdout.write(json.dumps(bank.json_safe(report), indent=2, allow_nan=False) + "\n")
     else:
         stdout.write(bank.format_score(score, loaded, title=(
             f"# bank {args.bank}: {loaded.n_instances} instances, M = {loaded.n_tx}, "
@@ -451,6 +506,13 @@ def _cmd_verify(args, stdout):
     return 0
 
 
+def _replay_others(caught):
+    """Show the warnings caught that are not numerical (deprecations...) as usual."""
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
 def main(argv=None, stdout=None) -> int:
     """Run the command line; returns the exit status (0, 1, 2 or 130)."""
     stdout = sys.stdout if stdout is None else stdout
@@ -463,7 +525,18 @@ def main(argv=None, stdout=None) -> int:
                "reproduce": _cmd_reproduce, "bench": _cmd_bench, "bank": _cmd_bank,
                "verify": _cmd_verify}[args.command]
     try:
-        return command(args, stdout)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            code = command(args, stdout)
+        _replay_others(caught)
+        numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        if numeric and args.command in ("solve", "bank", "verify"):
+            raise ValueError(f"numerical trouble ({numeric[0].message}; {len(numeric)} "
+                             "warning(s)): an input is beyond float64's range")
+        if numeric:
+            sys.stderr.write(f"angd-np {args.command}: warning: {len(numeric)} numerical "
+                             f"warning(s), first: {numeric[0].message}\n")
+        return code
     except (ValueError, TypeError) as exc:
         sys.stderr.write(f"angd-np {args.command}: error: {exc}\n")
         return 2

@@ -33,7 +33,13 @@ import math
 
 import numpy as np
 
-from ._validate import as_generators, check_finite, check_int, check_positive
+from ._validate import (
+    as_generators,
+    check_complex_array,
+    check_finite,
+    check_int,
+    check_positive,
+)
 from .problem import Problem, ula_steering
 from .units import db_to_lin, deg_to_rad
 
@@ -85,6 +91,26 @@ class ProblemSequence:
     omega: float
     rho: float
     target_angles_rad: np.ndarray | None = None
+
+    def __post_init__(self):
+        H = check_complex_array(self.H, "H", min_ndim=4)
+        if H.ndim != 4 or min(H.shape[:2]) < 1 or H.shape[-1] < 1:
+            raise ValueError(f"H must have shape (n, F, M, K) with n >= 1 sequences, F >= 1 "
+                             f"frames and K >= 1 users, got shape {H.shape}")
+        A = check_complex_array(self.A, "A", min_ndim=2)
+        n, F, M = H.shape[:3]
+        if A.ndim not in (2, 4) or A.shape[-2] != M or (A.ndim == 4 and A.shape[:2] != (n, F)):
+            raise ValueError(f"A must have shape ({M}, N) or ({n}, {F}, {M}, N) like H "
+                             f"(shape {H.shape}), got shape {A.shape}")
+        object.__setattr__(self, "H", H)
+        object.__setattr__(self, "A", A)
+        object.__setattr__(self, "noise_var", check_positive(self.noise_var, "noise_var"))
+        object.__setattr__(self, "p_max", check_positive(self.p_max, "p_max"))
+        object.__setattr__(self, "omega", check_positive(self.omega, "omega", allow_zero=True))
+        rho = check_finite(self.rho, "rho")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"rho must lie in [0, 1], got {rho!r}")
+        object.__setattr__(self, "rho", rho)
 
     @property
     def n_sequences(self) -> int:

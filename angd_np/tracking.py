@@ -27,7 +27,7 @@ import numpy as np
 from ._validate import as_generators, check_int
 from .sequence import ProblemSequence
 from .solvers import method_call, optimality_gap, solver_spec
-from .solvers.iterative import restart_state
+from .solvers.result import check_reference
 
 __all__ = ["track", "TrackResult", "CARRY"]
 
@@ -70,8 +70,12 @@ class TrackResult:
     state: dict | None = None
 
     def gap(self, reference) -> np.ndarray:
-        """Per-frame optimality gap (n, F) against a TrackResult or an array of f."""
-        return optimality_gap(self.csbf, getattr(reference, "csbf", reference))
+        """Per-frame optimality gap (n, F) against a TrackResult or an array of f.
+
+        ``reference`` must hold one f per sequence and frame, shape (n, F) exactly (no
+        broadcasting: a reference of another run's shape is refused by name).
+        """
+        return optimality_gap(self.csbf, check_reference(reference, self.csbf.shape))
 
 
 def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
@@ -105,9 +109,10 @@ def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
     name, variant = method_call(method)
     spec = solver_spec(name)
     opts = {**spec.track_options, **variant, **options}
-    if "state" in opts or "iters" in opts:
-        raise TypeError("track() sets iters (from iters_per_frame) and state itself; got "
-                        f"{sorted(k for k in ('state', 'iters') if k in opts)}")
+    owned = ("state", "iters") if spec.iterative else ("state",)
+    if any(k in opts for k in owned):
+        raise TypeError(f"track() sets {' and '.join(reversed(owned))} itself (iters from "
+                        f"iters_per_frame); got {sorted(k for k in owned if k in opts)}")
     if spec.iterative:
         if iters_per_frame is None:
             raise TypeError(f"{method} is iterative: track() needs iters_per_frame (an int "
@@ -121,12 +126,14 @@ def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
         kwargs = dict(opts)
         if spec.iterative:
             kwargs["iters"] = iters_per_frame
-            if previous is not None and carry == "all":
-                kwargs["state"] = restart_state(previous.state, problem)
-            elif previous is not None and carry == "w":
-                kwargs["init"] = previous.state["W"]
-                if spec.options is not None and "pilot" in spec.options.names():
-                    kwargs["pilot"] = 0  # ANGD's pilot would replace the carried start
+            if previous is not None and carry != "none":
+                # The solver's own state check re-evaluates the carried best on this frame
+                # (angd_np.solvers.state): the same path as solve(..., state=...).
+                if carry == "all":
+                    kwargs["state"] = previous.state
+                else:
+                    kwargs["init"] = previous.state["W"]
+                kwargs.update(spec.carry_options)  # e.g. no pilot to replace the carried start
         elif previous is not None and carry != "none" and spec.warm is not None:
             kwargs = spec.warm(previous.W, kwargs)
         previous = spec.solve(problem, rng=[r[t] for r in frame_rngs], **kwargs)

@@ -146,3 +146,42 @@ def test_a_killed_run_resumes_to_exactly_the_rows_of_an_uninterrupted_one(tmp_pa
     resumed = rows(cut)
     assert resumed == rows(tmp_path / "whole")
     assert len({r[:3] for r in resumed}) == len(resumed)  # no duplicated (x, method, trial)
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["solve", "--p-max-dbm", "1e6", "--methods", "zf"], "--p-max-dbm"),
+    (["solve", "--p-max-dbm=-1e6", "--methods", "zf"], "--p-max-dbm"),
+    (["solve", "--omega", "1e300", "--methods", "zf,pgd", "--iters", "2"], "--omega"),
+    (["bank", "--omega", "1e300", "--instances", "2", "--methods", "zf", "--out", "b.npz"],
+     "--omega"),
+    (["bank", "--noise-dbm=-5000", "--instances", "2", "--methods", "zf", "--out", "b.npz"],
+     "--noise-dbm"),
+])
+def test_out_of_range_numbers_are_refused_in_one_line_before_solving(argv, flag, capsys,
+                                                                      tmp_path):
+    argv = [str(tmp_path / a) if a == "b.npz" else a for a in argv]
+    code, out, err = _run(argv, capsys)
+    assert code == 2 and out == ""  # nothing solved, no bank progress printed
+    assert len(err.splitlines()) == 1 and err.startswith(f"angd-np {argv[0]}: error: {flag}")
+    assert "Warning" not in err and "float64" in err
+    assert not (tmp_path / "b.npz").exists()
+
+
+def test_a_numerical_warning_inside_a_command_becomes_its_one_line(capsys):
+    import numpy as np
+
+    from angd_np import solvers
+    from angd_np.solvers import Result, SolverSpec
+
+    def overflowing(problem, *, rng=None):
+        W = np.ones(problem.H.shape, dtype=complex) * np.sqrt(problem.p_max / 32)
+        np.float64(1e308) * 10.0  # what an overflowing solver would meet
+        return Result.from_W(problem, W, method="overflowing", time_s=0.0)
+
+    solvers.register(SolverSpec("overflowing", overflowing))
+    try:
+        code, _, err = _run(["solve", "--methods", "overflowing"], capsys)
+    finally:
+        solvers.unregister("overflowing")
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "overflow encountered" in err and "float64's range" in err

@@ -1,5 +1,7 @@
 """Tracking: frame after frame, with the solver's state carried over."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,7 @@ def test_tracking_is_deterministic_and_carry_changes_what_is_carried():
 
 def test_warm_started_baselines_never_lose_the_previous_frame():
     seq = SCENARIO.sequence(2, 3, rho=1.0, rng=2)
-    ccpa = track(seq, "ccpa", rng=0, max_iters=3, randomizations=2)
+    ccpa = track(seq, "ccpa", rng=0, iters=3, randomizations=2)
     # on an unchanged channel the previous W is a start, so the value cannot drop
     assert np.all(np.diff(ccpa.csbf, axis=1) >= -1e-9 * np.abs(ccpa.csbf[:, 1:]))
     zf = track(seq, "zf")
@@ -86,6 +88,20 @@ def test_bad_arguments_are_refused():
         track(seq, "nope")
 
 
+@pytest.mark.parametrize("build, match", [
+    (lambda seq: dataclasses.replace(seq, H=seq.H[:, :0]), "F >= 1 frames"),
+    (lambda seq: dataclasses.replace(seq, H=seq.H[:0]), "n >= 1 sequences"),
+    (lambda seq: dataclasses.replace(seq, H=seq.H[0]), "at least 4 axes"),
+    (lambda seq: dataclasses.replace(seq, A=seq.A[:3]), "A must have shape"),
+    (lambda seq: dataclasses.replace(seq, rho=1.5), "rho must lie in"),
+    (lambda seq: dataclasses.replace(seq, p_max=np.inf), "p_max must be finite"),
+])
+def test_a_hand_built_sequence_is_checked_by_name(build, match):
+    seq = SCENARIO.sequence(2, 3, rho=0.5, rng=0)
+    with pytest.raises(ValueError, match=match):
+        build(seq)
+
+
 def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot():
     """The tuned preset's pilot (two fresh chains) would replace a carried start: with
     carry="w" every frame after the first starts from the previous frame's last W."""
@@ -98,3 +114,29 @@ def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot
     second = an.solve(seq.frame(1), "angd-fcn", variant="tuned", iters=5, pilot=0,
                       init=first.state["W"], rng=[r[1] for r in frame_rngs])
     np.testing.assert_array_equal(tracked.W[:, 1], second.W)
+
+
+def test_gap_refuses_a_reference_that_would_broadcast():
+    seq = SCENARIO.sequence(2, 3, rho=0.5, rng=0)
+    tracked = track(seq, "zf")
+    np.testing.assert_array_equal(tracked.gap(tracked), np.zeros((2, 3)))
+    for shape in ((2, 1), (1, 3), (3,), (3, 2)):
+        with pytest.raises(ValueError, match=r"reference must hold f of shape \(2, 3\)"):
+            tracked.gap(np.ones(shape))
+
+
+@pytest.mark.parametrize("method", ["pgd", "angd-fcn"])
+def test_every_frame_returns_its_own_best_after_a_carried_state(method):
+    seq = SCENARIO.sequence(2, 3, rho=0.0, rng=0)  # independent frames
+    tracked = track(seq, method, iters_per_frame=4, rng=1)
+    for t in range(3):
+        np.testing.assert_allclose(tracked.csbf[:, t], an.csbf(tracked.W[:, t], seq.frame(t)))
+    assert tracked.state["fingerprint"].shape == (2,)
+    # Continuing the last frame's state on frame 0 again: its best is re-evaluated there.
+    again = an.solve(seq.frame(0), method, iters=4, state=tracked.state)
+    assert _at_least(again.csbf, np.nanmax(again.history, axis=-1))
+
+
+def _at_least(f, g):
+    """f >= g everywhere, up to the round-off of evaluating f in another batch."""
+    return bool(np.all(f >= g - 1e-12 * np.abs(g)))

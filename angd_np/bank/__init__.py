@@ -63,9 +63,19 @@ from .certificate import (
 )
 from .files import SHIPPED, load, shipped
 from .format import SCHEMA, Bank, bank_sha256, instance_sha256
-from .score import FEASIBILITY_TOLERANCE, Score, arrange, format_score, read_candidate, verify
+from .score import (
+    FEASIBILITY_TOLERANCE,
+    LAYOUTS,
+    Score,
+    arrange,
+    format_score,
+    json_safe,
+    read_candidate,
+    verify,
+)
 
 __all__ = ["Bank", "Score", "make", "load", "verify", "shipped", "SHIPPED", "SCHEMA",
            "draw_instances", "command_for", "certify", "polish", "stationarity_residual",
-           "read_candidate", "arrange", "format_score", "instance_sha256", "bank_sha256",
+           "read_candidate", "arrange", "format_score", "json_safe", "LAYOUTS",
+           "instance_sha256", "bank_sha256",
            "STATIONARITY_THRESHOLD", "SPREAD_TOLERANCE", "FEASIBILITY_TOLERANCE"]

@@ -30,6 +30,7 @@ import os
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,23 +111,32 @@ def _check_extra(solver_spec) -> None:
 
 
 def _cost(solver_spec, options, frames) -> float:
-    """Estimated time of one trial, in the specs' units (an instance at T = 500): the
-    iterations asked for, and one solve per frame for a sequence."""
-    cost = solver_spec.cost
-    if solver_spec.iterative:
-        if frames is not None:
-            iters = frames["iters_per_frame"]
-        elif "iters" in options:
-            iters = options["iters"]
-        else:  # the preset's budget (paper ANGD: 500; tuned: 400 + a pilot of 2 x 100)
-            resolved = solver_spec.resolve(options) if solver_spec.resolve is not None else None
-            iters = getattr(resolved, "iters", 500) + 2 * getattr(resolved, "pilot", 0)
-        cost *= iters / 500
-    return cost * (1 if frames is None else frames["n_frames"])
+    """Predicted time of one trial, in the specs' units (an instance at T = 500): the spec's
+    ``cost`` times its ``work`` under the resolved options over 500 iterations; for a
+    sequence, summed over its frames as :func:`angd_np.track` solves them (the spec's
+    ``track_options``, ``iters_per_frame``, and ``carry_options`` after the first frame)."""
+
+    def one(opts):
+        resolved = solvers.resolved_options(solver_spec.name, opts)
+        return solver_spec.cost * solver_spec.work_of(opts if resolved is None else resolved) / 500
+
+    if frames is None:
+        return one(options)
+    carry = options.get("carry", "all")
+    first = {**solver_spec.track_options,
+             **{k: v for k, v in options.items() if k != "carry"}}
+    if not solver_spec.iterative:
+        return frames["n_frames"] * one(first)
+    first["iters"] = frames["iters_per_frame"]
+    later = first if carry == "none" else {**first, **solver_spec.carry_options}
+    return one(first) + (frames["n_frames"] - 1) * one(later)
 
 
 def run_chunk(task: dict) -> dict:
-    """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight"}``."""
+    """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight", "seconds",
+    "kind", "worker"}`` (its measured wall time, solver and process, for the progress)."""
+    t0 = time.perf_counter()
+    timing = {"weight": task["weight"], "kind": task["solver"], "worker": os.getpid()}
     with one_blas_thread():
         scenario = Scenario(**task["scenario"])
         trials = np.arange(task["start"], task["stop"])
@@ -139,7 +149,7 @@ def run_chunk(task: dict) -> dict:
         if task.get("frames") is not None:  # a sequence per trial, tracked frame by frame
             rows, curves = track_chunk(task, scenario, trials, solver_spec)
             return {"key": task["key"], "figure": task["figure"], "rows": rows,
-                    "curves": curves, "weight": task["weight"]}
+                    "curves": curves, **timing, "seconds": time.perf_counter() - t0}
         if task.get("one_thread") and solver_spec.threads:
             # The runner already runs one chunk per core; inner threads would oversubscribe.
             options["threads"] = 1
@@ -151,7 +161,7 @@ def run_chunk(task: dict) -> dict:
     rows = {"trial": trials, "sum_rate": res.sum_rate, "sensing": res.sensing,
             "csbf": res.csbf, "nit": res.nit, "success": res.success, "time_s": res.time_s}
     return {"key": task["key"], "figure": task["figure"], "rows": rows, "curves": curves,
-            "weight": task["weight"]}
+            **timing, "seconds": time.perf_counter() - t0}
 
 
 # -- backends --------------------------------------------------------------------------------
@@ -301,10 +311,25 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
         stores[config.figure], plans[config.figure] = store, plan
         left[config.figure] = len(todo)
         pending += todo
-    # Longest first: the expensive chunks do not end up alone at the tail of the run.
+    # Longest first: the expensive chunks do not end up alone at the tail of the run. But one
+    # chunk of each solver goes first (the longest of each, longest first), so that the
+    # progress has measured every solver's rate early instead of trusting its spec's cost.
     pending.sort(key=lambda t: -t["weight"])
-    bar = Progress(sum(t["weight"] for t in pending), len(pending),
-                   label=" ".join(c.figure for c in configs), enabled=progress)
+    firsts = {}
+    for i, t in enumerate(pending):
+        firsts.setdefault(t["solver"], i)
+    probes = set(firsts.values())
+    order = sorted(probes) + [i for i in range(len(pending)) if i not in probes]
+    pending = [pending[i] for i in order]
+    kinds = {}
+    for t in pending:
+        w, count = kinds.get(t["solver"], (0.0, 0))
+        kinds[t["solver"]] = (w + t["weight"], count + 1)
+    parallel = 1 if client is None and workers <= 1 else (
+        sum(client.nthreads().values()) if client is not None else workers)
+    bar = Progress(sum(w for w, _ in kinds.values()), len(pending),
+                   label=" ".join(c.figure for c in configs), enabled=progress, kinds=kinds,
+                   workers=min(parallel, max(len(pending), 1)))
 
     def finish(config):
         _finalize(stores[config.figure], plans[config.figure], config, plot)
@@ -324,7 +349,8 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
     try:
         for result in results:
             stores[result["figure"]].write_chunk(result["key"], result["rows"], result["curves"])
-            bar.update(result["weight"])
+            bar.update(result["weight"], result.get("seconds"), result.get("kind"),
+                       result.get("worker"))
             if on_chunk is not None:
                 on_chunk(result["key"])
             left[result["figure"]] -= 1

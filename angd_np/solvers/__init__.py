@@ -183,6 +183,9 @@ def solve(problem, method: str, *, rng=None, **options) -> Result:
         Randomness of iterative solvers (initialisation, networks, randomisation).
     **options
         Passed to the solver; unknown options raise TypeError naming them. Iterative
-        solvers accept ``state=`` (a ``Result.state``) to continue a run.
+        solvers accept ``state=`` (a ``Result.state``) to continue a run: on the instances
+        it was written on, exactly; on another problem of the same size, its best W is
+        re-evaluated on this problem (the best returned is the best on this problem) and
+        its stopping counters restart, as :func:`angd_np.track` does frame to frame.
     """
     return solver_spec(method).solve(problem, rng=rng, **options)

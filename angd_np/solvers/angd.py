@@ -96,7 +96,7 @@ from .options import (
     check_unknown,
     rename_options,
 )
-from .spec import SolverSpec
+from .spec import SolverSpec, linear_work
 
 __all__ = ["angd", "angd_fcn", "angd_cnn", "ANGDOptions", "VARIANTS", "DEFAULT_CHUNK",
            "SPECS"]
@@ -517,7 +517,8 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
         else:
             W0, saved = initial_W(opts.init, flat, streams), None
     else:
-        saved = check_state(state, method, n, (M, K), _state_shapes(opts, network, M, K))
+        saved = check_state(state, method, n, (M, K), _state_shapes(opts, network, M, K),
+                            problem=flat)
         W0 = saved.pop("W")
         saved.pop("method")
         if (saved["adam_t"] < 0).any():
@@ -554,8 +555,12 @@ def _resolve(network, options):
 SPECS = (
     SolverSpec("angd-fcn", angd_fcn, label="ANGD-FCN", iterative=True, variants=("paper", "tuned"),
                cost=3.0, threads=True, options=ANGDOptions,
-               style=dict(color="#2ca02c", marker="^"), resolve=functools.partial(_resolve, "fcn")),
+               style=dict(color="#2ca02c", marker="^"), resolve=functools.partial(_resolve, "fcn"),
+               work=functools.partial(linear_work, {"iters": 1, "pilot": 2}),
+               carry_options={"pilot": 0}),
     SolverSpec("angd-cnn", angd_cnn, label="ANGD-CNN", iterative=True, variants=("paper", "tuned"),
                cost=6.0, threads=True, options=ANGDOptions,
-               style=dict(color="#9467bd", marker="v"), resolve=functools.partial(_resolve, "cnn")),
+               style=dict(color="#9467bd", marker="v"), resolve=functools.partial(_resolve, "cnn"),
+               work=functools.partial(linear_work, {"iters": 1, "pilot": 2}),
+               carry_options={"pilot": 0}),
 )

@@ -102,7 +102,7 @@ def _start(problem, rng, opts, state, method, shapes=None):
         W = initial_W(opts.init, flat, instance_streams(rng, n))
         saved, failed = None, np.zeros(n, dtype=bool)
     else:
-        saved = check_state(state, method, n, core, shapes)
+        saved = check_state(state, method, n, core, shapes, problem=flat)
         W, failed = saved["W"], saved["failed"]
     f, G = csbf_and_grad(W, flat)
     tracker = BestTracker(W, f, opts.iters, opts.tol, opts.patience, state=saved)

@@ -71,9 +71,11 @@ too, so CCPA never returns less than any start (by default ZF and the sensing be
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -81,10 +83,10 @@ from .._validate import as_generators, check_int, check_positive
 from ..objective import csbf, power, scale_to_power
 from ._ccpa_direct import DirectProgram, clarabel_settings
 from .iterative import flatten_problem
-from .linear import mmse_precoder, sensing_beam, zf_precoder
+from .linear import defined_precoder, sensing_beam
 from .options import SolverOptions, check_bool
 from .result import Result
-from .spec import SolverSpec
+from .spec import SolverSpec, add_start
 
 __all__ = ["ccpa", "CCPAOptions", "SPECS"]
 
@@ -96,8 +98,10 @@ class CCPAOptions(SolverOptions):
     """Options of :func:`ccpa` (see its docstring). The solver names are checked against
     the installed cvxpy solvers when it runs."""
 
+    renamed: ClassVar[dict] = {"max_iters": "iters"}
+
     tol: float = 1e-6
-    max_iters: int = 30
+    iters: int = 30
     randomizations: int = 32
     init: object = ("zf", "sensing")
     solver: str = "CLARABEL"
@@ -107,7 +111,7 @@ class CCPAOptions(SolverOptions):
 
     def __post_init__(self):
         self._set("tol", check_positive(self.tol, "tol"))
-        self._set("max_iters", check_int(self.max_iters, "max_iters", minimum=1))
+        self._set("iters", check_int(self.iters, "iters", minimum=1))
         self._set("randomizations", check_int(self.randomizations, "randomizations",
                                               minimum=0))
         if self.solver_options is not None and not isinstance(self.solver_options, dict):
@@ -281,9 +285,11 @@ def _relaxed_value(G, B, X, snr, omega_p):
 
 
 def _subspace(H, A):
-    """Orthonormal Q (M, r) spanning [H, A], r = min(M, K + N) (columns normalised first)."""
+    """Orthonormal Q (M, r) spanning [H, A], r = min(M, K + N) (columns normalised first;
+    a zero channel column stays zero, and the SVD still completes the basis)."""
     M = H.shape[0]
-    cols = np.concatenate([H / np.linalg.norm(H, axis=0), A], axis=1)
+    norms = np.linalg.norm(H, axis=0)
+    cols = np.concatenate([H / np.where(norms > 0, norms, 1.0), A], axis=1)
     U = np.linalg.svd(cols, full_matrices=True)[0]
     return U[:, : min(M, cols.shape[1])]
 
@@ -291,9 +297,14 @@ def _subspace(H, A):
 # -- the solver -----------------------------------------------------------------------------
 
 def _starting_points(problem, init):
-    """The SCA starts as an array (S, ..., M, K), each feasible and at full power."""
+    """The SCA starts (S, ..., M, K), feasible and at full power, and where each exists.
+
+    Returns (starts, ok) with ok of shape (S, ...): a ZF or MMSE start does not exist on a
+    degenerate channel (rank-deficient for ZF, zero for MMSE); that instance then runs from
+    its other starts only, and the rest of the batch is unaffected.
+    """
     entries = [init] if isinstance(init, (str, np.ndarray)) else list(init)
-    starts = []
+    starts, ok = [], []
     for entry in entries:
         if isinstance(entry, str):
             if entry not in ("zf", "mmse", "sensing"):
@@ -303,18 +314,23 @@ def _starting_points(problem, init):
                 continue  # undefined for K > M; the other starts remain
             if entry == "sensing" and problem.n_targets == 0:
                 continue
-            starts.append({"zf": zf_precoder, "mmse": mmse_precoder,
-                           "sensing": sensing_beam}[entry](problem))
+            if entry == "sensing":
+                W0, exists = sensing_beam(problem), np.ones(problem.batch_shape, dtype=bool)
+            else:
+                W0, exists = defined_precoder(entry, problem)
+            starts.append(W0)
+            ok.append(exists)
             continue
         W0 = np.asarray(entry)
         if W0.shape != problem.H.shape or not np.all(np.isfinite(W0)) or power(W0).min() <= 0:
             raise ValueError(f"init arrays must be finite, nonzero and of shape "
                              f"{problem.H.shape} like H, got shape {W0.shape}")
         starts.append(scale_to_power(W0.astype(np.complex128), problem.p_max))
+        ok.append(np.ones(problem.batch_shape, dtype=bool))
     if not starts:
         raise ValueError(f"init {init!r} gives no starting point for M = {problem.n_tx}, "
                          f"K = {problem.n_users}, N = {problem.n_targets}")
-    return np.stack(starts)
+    return np.stack(starts), np.stack(ok)
 
 
 def _recover(Q, X, problem_1, rng, n_draws):
@@ -363,8 +379,9 @@ def ccpa(problem, *, rng=None, **options) -> Result:
     -------
     tol : float, default 1e-6
         Stop a run when the relative increase of the relaxed objective f_R is below ``tol``.
-    max_iters : int, default 30
-        Maximum number of SCA steps (convex solves) per run.
+    iters : int, default 30
+        Maximum number of SCA steps (convex solves) per run (``max_iters`` before; the old
+        name still works, with a DeprecationWarning).
     randomizations : int, default 32
         Gaussian randomisation draws per run in the rank-one recovery.
     init : str, ndarray (..., M, K) or a sequence of them, default ("zf", "sensing")
@@ -386,22 +403,23 @@ def ccpa(problem, *, rng=None, **options) -> Result:
     Returns
     -------
     Result
-        ``nit`` = SCA steps over all runs; ``history`` (..., max_iters) = f_R after each step
+        ``nit`` = SCA steps over all runs; ``history`` (..., iters) = f_R after each step
         of the best run (NaN after its stop); ``extra["relaxed"]`` (...) = best f_R, an upper
         bound of ``csbf`` up to solver accuracy; ``extra["solver_failures"]`` = runs ended
         by a failed convex solve. CCPA never returns less than any of its starts.
     """
     opts = CCPAOptions.resolve("ccpa", None, options)
     cp = _import_cvxpy()
-    tol, max_iters, n_draws = opts.tol, opts.max_iters, opts.randomizations
+    tol, max_iters, n_draws = opts.tol, opts.iters, opts.randomizations
     chain = _solver_chain(cp, opts)
 
     batch, n, K = problem.batch_shape, problem.n_instances, problem.n_users
-    starts = _starting_points(problem, opts.init)
+    starts, exists = _starting_points(problem, opts.init)
     rngs = as_generators(rng, n)
     flat = flatten_problem(problem)
     H, A = flat.H, np.broadcast_to(flat.A, (n,) + flat.A.shape[-2:])
     starts = starts.reshape((len(starts), n) + H.shape[-2:])
+    exists = exists.reshape(len(starts), n)
     snr = problem.p_max / problem.noise_var
     omega_p = problem.omega * problem.p_max
 
@@ -424,8 +442,13 @@ def ccpa(problem, *, rng=None, **options) -> Result:
         scale = max(1.0, omega_p * _LN2 * lam_max)
         model = _model(cp, Q.shape[1], K)
         models.add(model)
-        cands, relaxed[j], solved = [starts[:, j]], -np.inf, False
-        for W0 in starts[:, j]:
+        mine = starts[exists[:, j], j]  # the starts this instance has
+        if not len(mine):  # no start exists here (e.g. a zero channel and only ZF asked)
+            W_out[j], relaxed[j], success[j] = 0.0, np.nan, False
+            times[j] = time.perf_counter() - t0
+            continue
+        cands, relaxed[j], solved = [mine], -np.inf, False
+        for W0 in mine:
             V = np.conj(Q.T) @ W0 / np.sqrt(problem.p_max)
             X0 = np.einsum("rk,sk->krs", V, np.conj(V))  # normalised W_k = w_k w_k^H
             X, f, steps, hist, failure = _sca(model, G, B, X0, snr, omega_p, scale, chain,
@@ -448,6 +471,13 @@ def ccpa(problem, *, rng=None, **options) -> Result:
     n_failed = int(np.count_nonzero(~success))
     message = (f"SCA from {len(starts)} start(s), stopped at relative tolerance {tol:g} "
                f"or {max_iters} steps")
+    missing = ~exists.all(axis=0)
+    if missing.any():
+        none = int(np.count_nonzero(~exists.any(axis=0)))
+        message += (f"; ccpa: {int(missing.sum())} instance(s) with a degenerate channel "
+                    f"(first: {int(np.flatnonzero(missing)[0])}) ran without their ZF/MMSE "
+                    "start" + (f", {none} with no start at all (success=False, W = 0)"
+                               if none else ""))
     if failures:
         message += (f"; {failures} run(s) ended by a failed convex solve (last: "
                     f"{last_failure}); {n_failed} of {n} instance(s) failed and keep their "
@@ -489,15 +519,9 @@ def _solver_chain(cp, options):
     return chain
 
 
-def _warm(W, options):
-    """Tracking: the previous frame's precoders as one more SCA start."""
-    init = options.get("init", CCPAOptions().init)
-    init = (init,) if isinstance(init, (str, np.ndarray)) else tuple(init)
-    return {**options, "init": init + (W,)}
-
-
 SPECS = (
     SolverSpec("ccpa", ccpa, label="CCPA", cost=30.0, extra="cvx", options=CCPAOptions,
-               style=dict(color="#d62728", marker="s"), warm=_warm,
-               budgets=tuple({"max_iters": i} for i in (1, 2, 3, 5, 10, 30))),
+               style=dict(color="#d62728", marker="s"),
+               warm=functools.partial(add_start, "init", CCPAOptions().init),
+               budgets=tuple({"iters": i} for i in (1, 2, 3, 5, 10, 30))),
 )

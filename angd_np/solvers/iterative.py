@@ -23,19 +23,20 @@ State layout
 Every array has the flattened batch as its leading axis n (``Result.state`` reshapes it to
 the batch shape like every other field):
 
-============== ============================ ============================================
-key            shape, dtype                 meaning
-============== ============================ ============================================
-``method``     (), str                      the solver that wrote it
-``W``          (n, M, K) complex128         the last iterate W_T (where to go on from)
-``best_W``     (n, M, K) complex128         the best iterate so far (Algorithm 1 line 10)
-``best_f``     (n,) float64                 its CSBF
-``ref_f``      (n,) float64                 best f at the last significant gain (``tol``)
-``since``      (n,) int64                   iterations since then
-``active``     (n,) bool                    instances not stopped early
-``failed``     (n,) bool                    instances stopped by a non-finite value
-…              (n, ...)                     the solver's own keys (see its docstring)
-============== ============================ ============================================
+================ ============================ ============================================
+key              shape, dtype                 meaning
+================ ============================ ============================================
+``method``       (), str                      the solver that wrote it
+``W``            (n, M, K) complex128         the last iterate W_T (where to go on from)
+``best_W``       (n, M, K) complex128         the best iterate so far (Algorithm 1 line 10)
+``best_f``       (n,) float64                 its CSBF
+``ref_f``        (n,) float64                 best f at the last significant gain (``tol``)
+``since``        (n,) int64                   iterations since then
+``active``       (n,) bool                    instances not stopped early
+``failed``       (n,) bool                    instances stopped by a non-finite value
+``fingerprint``  (n,) uint64                  hash of the instance it was written on
+…                (n, ...)                     the solver's own keys (see its docstring)
+================ ============================ ============================================
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from .._validate import as_generators, check_complex_array
 from ..objective import power
 from ..system import Problem
 from .result import Result
+from .state import check_state, fingerprint
 
 __all__ = [
     "flatten_problem",
@@ -163,6 +165,7 @@ class BestTracker:
             self.W[...], self.f[...] = state["best_W"], state["best_f"]
             self._ref[...], self._since[...] = state["ref_f"], state["since"]
             self.active[...] = state["active"]
+        self._held = ~self.active  # stopped before this call: they run no iteration
         self._all_active = bool(self.active.all())
 
     def state(self) -> dict:
@@ -200,96 +203,31 @@ class BestTracker:
         return bool(self.active.any())
 
     def message(self, iters: int) -> str:
-        stopped = int(np.count_nonzero(self.nit < iters))
+        n, held = self.nit.size, int(np.count_nonzero(self._held))
+        stopped = int(np.count_nonzero((self.nit < iters) & ~self._held))
+        if held == n:
+            return (f"ran no iterations: all {n} instances had stopped before this call "
+                    "(state['active'] False: stopped early or failed); returned the best "
+                    "iterate seen")
         if self.tol is None or stopped == 0:
-            return f"ran {iters} iterations; returned the best iterate seen"
-        return (f"{stopped} of {self.nit.size} instances stopped early (best f gained less than "
-                f"tol = {self.tol:g} relative in {self.patience} iterations); returned the best "
-                "iterate seen")
+            text = f"ran {iters} iterations"
+        else:
+            text = (f"{stopped} of {n} instances stopped early (best f gained less than "
+                    f"tol = {self.tol:g} relative in {self.patience} iterations)")
+        if held:
+            text += (f"; {held} of {n} instances had stopped before this call (state['active'] "
+                     "False) and ran no iterations")
+        return text + "; returned the best iterate seen"
 
 
-def check_state(state, method: str, n: int, core: tuple, shapes: dict | None = None) -> dict:
-    """Validate a solver state for ``n`` instances of size ``core`` = (M, K); flat arrays out.
+def restart_state(state, problem=None) -> dict:
+    """A state whose instances the next solve treats as new problems, whatever they are.
 
-    Parameters
-    ----------
-    state : mapping of str to array_like
-        A ``Result.state``, or what ``np.load`` gives back for one saved with ``np.savez``
-        (any leading batch shape holding n instances is accepted).
-    method : str
-        The solver that is to continue; the state must have been written by it.
-    n : int
-        Instances of the problem being solved.
-    core : (int, int)
-        (M, K) of the problem.
-    shapes : dict, optional
-        The solver's own keys: name -> (shape of one instance, dtype), e.g.
-        ``{"adam_m": ((M, K), np.complex128)}``.
-
-    Returns
-    -------
-    dict of ndarray with leading axis n (copies), plus ``"method"``.
-
-    Raises
-    ------
-    TypeError
-        ``state`` is not a mapping of arrays.
-    ValueError
-        Another solver's state, a missing key, or an array whose shape or dtype does not fit
-        this problem (another size or batch) or this solver's options (another network).
+    Its fingerprints are dropped, so :func:`~angd_np.solvers.state.check_state` re-evaluates
+    the best W on the problem it is passed to and restarts the stopping counters (what it does
+    anyway for instances it was not written on). ``problem`` is accepted for compatibility.
     """
-    if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
-        raise TypeError(f"state must be a mapping of arrays (a Result.state or np.load of one), "
-                        f"got {type(state).__name__}")
-    if "method" not in state.keys():
-        raise ValueError(f"state must hold a 'method' key (a Result.state of {method}), got "
-                         f"keys {sorted(state.keys())}")
-    written_by = str(np.asarray(state["method"]))
-    if written_by != method:
-        raise ValueError(f"state was written by {written_by!r}, not {method!r}: a solver can "
-                         "only continue its own state")
-    spec = {"W": (core, np.complex128), "best_W": (core, np.complex128),
-            "best_f": ((), np.float64), "ref_f": ((), np.float64), "since": ((), np.int64),
-            "active": ((), np.bool_), "failed": ((), np.bool_), **(shapes or {})}
-    missing = [k for k in spec if k not in state.keys()]
-    if missing:
-        raise ValueError(f"state is missing keys {missing}; {method} needs {list(spec)}")
-    out = {"method": method}
-    for key, (tail, dtype) in spec.items():
-        a = np.asarray(state[key])
-        tail = tuple(tail)
-        lead = a.ndim - len(tail)
-        if lead < 0 or a.shape[lead:] != tail or int(np.prod(a.shape[:lead])) != n:
-            raise ValueError(f"state[{key!r}] must hold {n} instances of shape {tail} (this "
-                             f"problem's size and batch, these options), got shape {a.shape}")
-        if a.dtype != np.dtype(dtype):
-            raise ValueError(f"state[{key!r}] must have dtype {np.dtype(dtype)}, got {a.dtype}")
-        if key == "W" and not np.all(np.isfinite(a)):
-            raise ValueError("state['W'] must be finite")
-        out[key] = np.array(a.reshape((n,) + tail))
-    return out
-
-
-def restart_state(state, problem) -> dict:
-    """A solver state carried over to a new problem of the same size (the next frame).
-
-    Everything the solver learned is kept (last iterate, networks, moments); the best
-    iterate so far is re-evaluated on the new problem (it stays a candidate: on an unchanged
-    channel the continuation is then exactly one longer run) and the early-stopping counters
-    start afresh.
-    """
-    from ..objective import csbf
-
-    out = dict(state)
-    batch = np.shape(state["best_f"])
-    best_W = np.asarray(state["best_W"])
-    f = csbf(best_W.reshape((-1,) + best_W.shape[-2:]), flatten_problem(problem))
-    out["best_f"] = f.reshape(batch)
-    out["ref_f"] = out["best_f"].copy()
-    out["since"] = np.zeros(batch, dtype=np.int64)
-    out["active"] = np.ones(batch, dtype=bool)
-    out["failed"] = np.zeros(batch, dtype=bool)
-    return out
+    return {k: v for k, v in state.items() if k != "fingerprint"}
 
 
 def finish(problem, flat, tracker, method, t0, failed, *, state=None, extra=None) -> Result:
@@ -318,7 +256,7 @@ def finish(problem, flat, tracker, method, t0, failed, *, state=None, extra=None
                     "(their best finite iterate is returned)")
     if state is not None:
         state = {"method": np.array(method), **state, **tracker.state(),
-                 "failed": failed.copy()}
+                 "failed": failed.copy(), "fingerprint": fingerprint(flat)}
     res = Result.from_W(flat, tracker.W, method=method, time_s=time.perf_counter() - t0,
                         nit=tracker.nit, history=tracker.history, message=message,
                         success=~failed, extra=extra, state=state)

@@ -377,7 +377,7 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         rho = np.zeros((n, opts.memory))
         saved, failed = None, np.zeros(n, dtype=bool)
     else:
-        saved = check_state(state, "lbfgs", n, (M, K), _state_shapes(opts, M, K))
+        saved = check_state(state, "lbfgs", n, (M, K), _state_shapes(opts, M, K), problem=flat)
         if not np.all(np.isfinite(saved["V"])) or np.any(power(saved["V"]) == 0):
             raise ValueError("state['V'] must be finite and nonzero for every instance")
         x, failed = _to_x(saved["V"]), saved["failed"]

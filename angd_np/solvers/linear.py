@@ -46,8 +46,8 @@ from .options import SolverOptions
 from .result import Result
 from .spec import SolverSpec
 
-__all__ = ["zf", "mmse", "sensing_beam", "zf_precoder", "mmse_precoder", "MMSEOptions",
-           "SPECS"]
+__all__ = ["zf", "mmse", "sensing_beam", "zf_precoder", "mmse_precoder", "defined_precoder",
+           "MMSEOptions", "SPECS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,28 +66,48 @@ def _check_users_fit(problem, method):
         )
 
 
-def _regularised_inverse_precoder(H, lam, method):
-    """H (H^H H + lam I)^{-1} for a batch H of shape (..., M, K); lam >= 0 (float)."""
+def _inverse_precoders(H, lam):
+    """H (H^H H + lam I)^{-1} for a batch H (..., M, K), lam >= 0, and where it is undefined.
+
+    Returns (W, bad): W of shape (..., M, K), zero where ``bad`` (...) is True. With lam = 0
+    an instance is bad when H is (numerically) rank-deficient: ``solve`` would not always
+    raise, it can return huge garbage instead, so the rank is measured directly. With any
+    lam an instance is bad when W is zero (H = 0: no direction to scale to full power) or not
+    finite.
+    """
     K = H.shape[-1]
-    # A (numerically) rank-deficient H makes H^H H singular; solve() would not always raise,
-    # it can return huge garbage instead. Measure the rank directly.
     sv = np.linalg.svd(H, compute_uv=False)  # (..., K), descending
-    if lam == 0.0 and np.any(sv[..., -1] <= 1e-12 * sv[..., 0]):
-        raise ValueError(f"{method}: H^H H is singular for some instance (channel columns "
-                         "linearly dependent); the precoder is undefined there")
+    bad = ~(sv[..., 0] > 0) | ~np.isfinite(sv[..., 0])
+    if lam == 0.0:
+        bad |= sv[..., -1] <= 1e-12 * sv[..., 0]
     gram = np.conj(np.swapaxes(H, -1, -2)) @ H + lam * np.eye(K)
+    gram = np.where(bad[..., None, None], np.eye(K), gram)  # keep the batch solvable
     # Solve the K x K system rather than invert it: same cost, better accuracy.
-    try:
-        X = np.linalg.solve(gram, np.broadcast_to(np.eye(K, dtype=H.dtype), gram.shape))
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            f"{method}: H^H H is singular for some instance (channels linearly dependent); "
-            "the precoder is undefined there"
-        ) from None
-    W = H @ X
-    if not np.all(np.isfinite(W)):
-        raise ValueError(f"{method}: H^H H is numerically singular for some instance")
-    return W
+    with np.errstate(all="ignore"):
+        W = H @ np.linalg.solve(gram, np.broadcast_to(np.eye(K, dtype=H.dtype), gram.shape))
+    bad |= ~np.all(np.isfinite(W), axis=(-2, -1)) | ~(np.abs(W).max(axis=(-2, -1),
+                                                                      initial=0.0) > 0)
+    return np.where(bad[..., None, None], 0.0, W), bad
+
+
+def _refuse_bad(bad, method, what):
+    if np.any(bad):
+        where = np.argwhere(np.asarray(bad))
+        first = tuple(int(i) for i in where[0])
+        at = first[0] if len(first) == 1 else first
+        raise ValueError(f"{method}: {what} for {len(where)} instance(s), first instance {at}"
+                         "; the precoder is undefined there")
+
+
+def defined_precoder(kind, problem):
+    """(W, ok) of ``kind`` in {"zf", "mmse"} at full power: W zero where ``ok`` is False
+    (a rank-deficient channel for ZF, a zero one for MMSE). For solvers that choose their
+    starts per instance (CCPA)."""
+    if problem.n_users > problem.n_tx and kind == "zf":
+        return np.zeros_like(problem.H), np.zeros(problem.batch_shape, dtype=bool)
+    lam = 0.0 if kind == "zf" else problem.noise_var
+    W, bad = _inverse_precoders(problem.H, lam)
+    return scale_to_power(W, problem.p_max), ~bad
 
 
 def zf_precoder(problem) -> np.ndarray:
@@ -105,10 +125,12 @@ def zf_precoder(problem) -> np.ndarray:
     Raises
     ------
     ValueError
-        If K > M or H^H H is singular.
+        If K > M or H^H H is singular for an instance (named).
     """
     _check_users_fit(problem, "zf")
-    return scale_to_power(_regularised_inverse_precoder(problem.H, 0.0, "zf"), problem.p_max)
+    W, bad = _inverse_precoders(problem.H, 0.0)
+    _refuse_bad(bad, "zf", "H^H H is singular (channel columns linearly dependent)")
+    return scale_to_power(W, problem.p_max)
 
 
 def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
@@ -126,6 +148,11 @@ def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
     Returns
     -------
     ndarray of complex128, shape (..., M, K), with ``||W||_F^2 = p_max`` per instance.
+
+    Raises
+    ------
+    ValueError
+        If K > M or an instance's channel is zero (named): W = 0 cannot be scaled to p_max.
     """
     _check_users_fit(problem, "mmse")
     if isinstance(regularizer, str):
@@ -146,7 +173,10 @@ def mmse_precoder(problem, regularizer="paper") -> np.ndarray:
             ) from None
         if not np.isfinite(lam) or lam < 0:
             raise ValueError(f"regularizer must be a finite float >= 0, got {regularizer!r}")
-    return scale_to_power(_regularised_inverse_precoder(problem.H, lam, "mmse"), problem.p_max)
+    W, bad = _inverse_precoders(problem.H, lam)
+    _refuse_bad(bad, "mmse", "H^H H is singular (lambda = 0)" if lam == 0.0 else
+                "the channel is zero (H = 0: no direction to transmit in)")
+    return scale_to_power(W, problem.p_max)
 
 
 def sensing_beam(problem) -> np.ndarray:

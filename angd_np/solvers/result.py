@@ -8,7 +8,27 @@ import numpy as np
 
 from ..objective import csbf, power, sensing_gain, sum_rate
 
-__all__ = ["Result", "optimality_gap"]
+__all__ = ["Result", "optimality_gap", "check_reference"]
+
+
+def check_reference(reference, shape, name="reference") -> np.ndarray:
+    """The f values of ``reference`` (an object with ``csbf``, or an array), of ``shape``.
+
+    Refuses, by name, a reference of another shape (NumPy would broadcast a (2, 1) or a
+    (1, 3) reference against (2, 3) results without a word), non-numbers and NaN.
+    """
+    f = getattr(reference, "csbf", reference)
+    try:
+        f = np.asarray(f, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a result or an array of f values, got "
+                        f"{type(reference).__name__}") from None
+    if f.shape != tuple(shape):
+        raise ValueError(f"{name} must hold f of shape {tuple(shape)} like these results, got "
+                         f"shape {f.shape}")
+    if np.isnan(f).any():
+        raise ValueError(f"{name} must not hold NaN f values")
+    return f
 
 
 def optimality_gap(f, f_best):
@@ -46,7 +66,11 @@ class Result:
     state : dict or None
         Iterative solvers: everything needed to go on from the last iterate, as plain arrays
         of leading shape (...) (``np.savez(path, **result.state)`` saves it, no pickle);
-        pass it back as ``solve(..., state=result.state)``. None for the other solvers.
+        pass it back as ``solve(..., state=result.state)``. None for the other solvers. It
+        records a fingerprint of each instance: on the same instances the run goes on
+        exactly; on other instances of the same size the state's best W is re-evaluated on
+        the new problem (the best returned is the best on *that* problem) and the stopping
+        counters restart (:mod:`angd_np.solvers.state`).
     """
 
     W: np.ndarray
@@ -102,8 +126,9 @@ class Result:
 
     def gap(self, reference) -> np.ndarray:
         """Relative optimality gap (f_ref - f) / abs(f_ref), shape (...); ``reference`` is a
-        Result on the same instances (e.g. from the ``reference`` solver) or an array of f."""
-        return optimality_gap(self.csbf, getattr(reference, "csbf", reference))
+        Result on the same instances (e.g. from the ``reference`` solver) or an array of f,
+        of this result's batch shape exactly."""
+        return optimality_gap(self.csbf, check_reference(reference, self.batch_shape))
 
     @property
     def batch_shape(self) -> tuple:

@@ -21,9 +21,33 @@ import re
 import warnings
 from collections.abc import Callable
 
-__all__ = ["SolverSpec"]
+import numpy as np
+
+__all__ = ["SolverSpec", "linear_work", "add_start"]
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$")
+
+
+def linear_work(weights: dict, resolved: dict) -> float:
+    """An instance's work as a weighted sum of option values, e.g. ``{"iters": 1, "pilot": 2}``
+    for ``iters`` iterations after a pilot of two starts of ``pilot`` iterations each.
+
+    Use it as ``work=functools.partial(linear_work, weights)``: unlike a lambda it pickles,
+    so the spec travels to worker processes.
+    """
+    return float(sum(w * resolved[name] for name, w in weights.items()))
+
+
+def add_start(key: str, default, W, options: dict) -> dict:
+    """A ``warm`` for solvers whose option ``key`` lists starting points: the previous
+    frame's precoders W (n, M, K) become one more start after those in ``options`` (or the
+    solver's ``default`` starts).
+
+    Use it as ``warm=functools.partial(add_start, "init", default_starts)`` (it pickles).
+    """
+    starts = options.get(key, default)
+    starts = (starts,) if isinstance(starts, (str, np.ndarray)) else tuple(starts)
+    return {**options, key: starts + (W,)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +95,16 @@ class SolverSpec:
         applied (for solvers with ``variants``; the others resolve through ``options``). A run
         folder records them, so that a variant whose values change is not resumed as if it
         had not (:func:`angd_np.solvers.resolved_options`).
+    work : callable or None
+        ``work(resolved) -> float``: an instance's work in iterations under the resolved
+        options (the dict :func:`angd_np.solvers.resolved_options` gives). Default: ``iters``
+        for iterative solvers; 500 for the others (``cost`` is a whole instance). The runner
+        predicts a chunk's time from ``cost * work / 500`` (a solver with a pilot counts it:
+        ANGD's is ``iters + 2 * pilot``).
+    carry_options : dict
+        Options :func:`angd_np.track` sets on every frame that continues a carried state or
+        W (``carry="all"`` or ``"w"``), e.g. ANGD's ``{"pilot": 0}``: a pilot would replace
+        the carried start.
     budgets : tuple of dict
         Options at each budget level of the ``quality-time`` figures, cheapest first (six
         levels); empty: iterative solvers take ``iters`` from
@@ -91,6 +125,8 @@ class SolverSpec:
     track_options: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     budgets: tuple = ()
     resolve: Callable | None = dataclasses.field(default=None, compare=False)
+    work: Callable | None = dataclasses.field(default=None, compare=False)
+    carry_options: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
     presets: dataclasses.InitVar[tuple | None] = None
 
     def __post_init__(self, presets):
@@ -113,8 +149,25 @@ class SolverSpec:
         if not isinstance(self.style, dict):
             raise TypeError(f"style must be a dict of matplotlib keywords, got "
                             f"{type(self.style).__name__}")
+        if self.work is not None and not callable(self.work):
+            raise TypeError(f"work must be callable, got {type(self.work).__name__}")
+        if not isinstance(self.carry_options, dict):
+            raise TypeError(f"carry_options must be a dict of options, got "
+                            f"{type(self.carry_options).__name__}")
         if not self.label:
             object.__setattr__(self, "label", self.name)
+
+    def work_of(self, resolved: dict | None) -> float:
+        """An instance's work in iterations under ``resolved`` options (see ``work``)."""
+        if self.work is not None:
+            value = float(self.work(resolved or {}))
+        elif self.iterative:
+            value = float((resolved or {}).get("iters", 500))
+        else:
+            return 500.0  # ``cost`` already is the time of one instance
+        if not value > 0 or value != value:
+            raise ValueError(f"{self.name}: work must be > 0 iterations, got {value!r}")
+        return value
 
     def methods(self) -> dict:
         """Method name -> options: the solver itself, and ``NAME-VARIANT`` per other variant."""

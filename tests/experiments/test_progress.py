@@ -2,6 +2,8 @@
 
 import io
 
+import pytest
+
 from angd_np.experiments import make_config, run_figures
 from angd_np.experiments.progress import Progress, _clock
 
@@ -69,3 +71,60 @@ def test_runner_progress_plain_off_a_terminal_bar_when_forced_quiet_when_off(tmp
     assert "fig3 [" in err and "100%" in err
     run_figures([config], tmp_path / "quiet", plot=False, progress=False)
     assert capsys.readouterr().err == ""
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_each_solvers_measured_rate_corrects_its_predicted_cost(monkeypatch):
+    """Specs predict 1 unit per chunk for both solvers; "slow" takes 10 s a chunk, "fast" 1 s.
+    Once one chunk of each has ended, percentage and ETA follow the measured times."""
+    import angd_np.experiments.progress as progress
+
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "monotonic", clock)
+    bar = Progress(8.0, 8, "fig", stream=io.StringIO(), enabled=False,
+                   kinds={"slow": 4.0, "fast": 4.0}, workers=1)
+    for kind, seconds in [("slow", 10.0), ("fast", 1.0), ("slow", 10.0)]:
+        clock.now += seconds
+        bar.update(1.0, seconds, kind, worker=1)
+    frac, left = bar.estimate()
+    # 21 s done; left: 2 slow x 10 s + 3 fast x 1 s = 23 s, on one worker.
+    assert left == pytest.approx(23.0) and frac == pytest.approx(21 / 44)
+    # A chunk in flight for 4 s counts as done time, and no longer as time left.
+    clock.now += 4.0
+    frac, left = bar.estimate()
+    assert left == pytest.approx(19.0) and frac == pytest.approx(25 / 44)
+
+
+def test_two_workers_share_the_time_left(monkeypatch):
+    import angd_np.experiments.progress as progress
+
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "monotonic", clock)
+    bar = Progress(10.0, 10, "fig", stream=io.StringIO(), enabled=False, workers=2)
+    clock.now += 5.0
+    bar.update(1.0, 5.0, None, worker="a")  # both started at 0; b still running (5 s so far)
+    frac, left = bar.estimate()
+    # done: 5 + 5 in flight; left: 9 chunks x 5 s - 5 s in flight = 40 s over 2 workers.
+    assert frac == pytest.approx(10 / 50) and left == pytest.approx(20.0)
+
+
+def test_a_fixed_cost_per_chunk_is_fitted_so_cheap_chunks_at_the_end_are_not_free(monkeypatch):
+    """Each chunk costs 2 s plus 1 s per unit of weight: after chunks of weights 8 and 4, the
+    four chunks of weight 1 left take 4 x 3 s, not the 4 x 1.5 s a proportional rate says."""
+    import angd_np.experiments.progress as progress
+
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "monotonic", clock)
+    bar = Progress(16.0, 6, "fig", stream=io.StringIO(), enabled=False,
+                   kinds={"s": (16.0, 6)}, workers=1)
+    for weight in (8.0, 4.0):
+        clock.now += 2.0 + weight
+        bar.update(weight, 2.0 + weight, "s", worker=1)
+    assert bar.estimate()[1] == pytest.approx(12.0)

@@ -82,14 +82,15 @@ def test_a_forced_solver_failure_is_reported_and_never_returns_nan():
     assert "2 of 2 instance(s) failed" in r.message
     assert np.all(np.isfinite(r.W)) and np.all(power(r.W) <= problem.p_max * (1 + 1e-9))
     # The fallback (SCS) rescues the same failures.
-    rescued = ccpa(problem[:1], rng=0, solver_options={"max_iter": 1}, max_iters=2)
+    rescued = ccpa(problem[:1], rng=0, solver_options={"max_iter": 1}, iters=2)
     assert rescued.success.all() and rescued.nit[0] >= 1
 
 
 @pytest.mark.parametrize("options, error, match", [
     ({"solver": "NO_SUCH_SOLVER"}, ValueError, "NO_SUCH_SOLVER"),
     ({"fallback": "NOPE"}, ValueError, "fallback"),
-    ({"iters": 3}, TypeError, "iters"),
+    ({"iters": 0}, ValueError, "iters"),
+    ({"maxiter": 3}, TypeError, "maxiter"),
     ({"init": "random"}, ValueError, "init"),
     ({"tol": -1.0}, ValueError, "tol"),
     ({"solver_options": 3}, TypeError, "solver_options"),
@@ -187,15 +188,15 @@ def test_direct_data_are_cvxpys_problem_data_bit_for_bit():
 def test_solvers_and_options_the_direct_path_cannot_honour_go_through_cvxpy(monkeypatch):
     problem = Scenario.preset("balanced", n_tx=6).draw(1, 0)
     calls = _count_solves(monkeypatch)
-    scs = ccpa(problem, rng=0, solver="SCS", max_iters=2)
+    scs = ccpa(problem, rng=0, solver="SCS", iters=2)
     assert scs.success.all() and calls == {"direct": 0, "cvxpy": int(scs.nit.sum())}
     calls.update(direct=0, cvxpy=0)
     # Not a Clarabel setting but a keyword of cvxpy's solve(): cvxpy must handle it.
-    via_cvxpy = ccpa(problem, rng=0, max_iters=2, solver_options={"ignore_dpp": False})
+    via_cvxpy = ccpa(problem, rng=0, iters=2, solver_options={"ignore_dpp": False})
     assert via_cvxpy.success.all() and calls["direct"] == 0
     calls.update(direct=0, cvxpy=0)
     # A plain Clarabel setting is honoured directly, with the same result.
-    direct = ccpa(problem, rng=0, max_iters=2, solver_options={"tol_gap_rel": 1e-8})
+    direct = ccpa(problem, rng=0, iters=2, solver_options={"tol_gap_rel": 1e-8})
     assert calls == {"direct": int(direct.nit.sum()), "cvxpy": 0}
     np.testing.assert_allclose(direct.csbf, via_cvxpy.csbf, rtol=1e-9)
 
@@ -203,9 +204,42 @@ def test_solvers_and_options_the_direct_path_cannot_honour_go_through_cvxpy(monk
 def test_a_failed_direct_solve_falls_back_to_scs_through_cvxpy(monkeypatch):
     problem = Scenario.preset("balanced", n_tx=6).draw(1, 0)
     calls = _count_solves(monkeypatch)
-    r = ccpa(problem, rng=0, solver_options={"max_iter": 1}, max_iters=2)
+    r = ccpa(problem, rng=0, solver_options={"max_iter": 1}, iters=2)
     assert r.success.all() and calls["direct"] >= 1 and calls["cvxpy"] == calls["direct"]
     failed = ccpa(problem, rng=0, solver_options={"max_iter": 1}, fallback=None)
     reference = ccpa(problem, rng=0, solver_options={"max_iter": 1}, fallback=None,
                      direct=False)
     assert not failed.success.any() and failed.message == reference.message
+
+
+def test_the_old_option_name_max_iters_still_works_with_a_deprecation_warning():
+    problem = Scenario.preset("balanced", n_tx=4).draw(1, 0)
+    with pytest.warns(DeprecationWarning, match="'max_iters' is renamed 'iters'"):
+        old = ccpa(problem, rng=0, max_iters=2, randomizations=2)
+    new = ccpa(problem, rng=0, iters=2, randomizations=2)
+    np.testing.assert_array_equal(old.W, new.W)
+    assert old.history.shape == (1, 2)
+
+
+def test_a_rank_deficient_channel_is_solved_on_its_own_merits():
+    problem = Scenario.preset("balanced", n_tx=4).draw(3, 0)
+    H = problem.H.copy()
+    H[1, :, 1] = 2.0 * H[1, :, 0]  # instance 1: ZF undefined, the sensing start remains
+    alone = [ccpa(problem[j:j + 1], rng=[np.random.default_rng(j)], iters=3, randomizations=2)
+             for j in (0, 2)]
+    res = ccpa(problem.with_(H=H), rng=[np.random.default_rng(j) for j in range(3)], iters=3,
+               randomizations=2)
+    assert res.success.all() and np.all(np.isfinite(res.csbf))
+    for j, one in zip((0, 2), alone, strict=True):  # the rest of the batch is unaffected
+        np.testing.assert_array_equal(res.W[j], one.W[0])
+    assert "ccpa: 1 instance(s) with a degenerate channel (first: 1)" in res.message
+
+
+def test_an_instance_with_no_start_alone_fails_naming_ccpa():
+    problem = Scenario.preset("balanced", n_tx=4).draw(2, 0)
+    H = problem.H.copy()
+    H[0] = 0.0  # no ZF start exists, and only ZF is asked for
+    res = ccpa(problem.with_(H=H), rng=0, init="zf", iters=2, randomizations=2)
+    assert res.success.tolist() == [False, True]
+    assert np.all(res.W[0] == 0) and np.isfinite(res.csbf[1])
+    assert "ccpa:" in res.message and "1 with no start at all (success=False" in res.message

@@ -42,6 +42,19 @@ def test_zf_refuses_linearly_dependent_channels():
         zf(problem.with_(H=H))
 
 
+def test_zf_and_mmse_name_the_degenerate_instance():
+    problem = Scenario(n_tx=4, n_users=2).draw(3, 0)
+    H = problem.H.copy()
+    H[2] = 0.0
+    for solver, what in ((zf, "zf: H\\^H H is singular"), (mmse, "mmse: the channel is zero")):
+        with pytest.raises(ValueError, match=f"{what}.*first instance 2"):
+            solver(problem.with_(H=H))
+    H[2, :, 1] = problem.H[2, :, 0]  # rank one: MMSE is defined, ZF is not
+    with pytest.raises(ValueError, match="zf: .* first instance 2"):
+        zf(problem.with_(H=H))
+    assert mmse(problem.with_(H=H)).success.all()
+
+
 def test_mmse_tends_to_zf_as_the_noise_vanishes(rng):
     problem = Scenario.preset("balanced", n_tx=6, n_users=3).draw(4, rng)
     W_zf = zf_precoder(problem)

@@ -94,7 +94,92 @@ def test_result_reshape_and_slicing_carry_everything():
     np.testing.assert_array_equal(row.state["W"], res.state["W"][3:])
     np.testing.assert_array_equal(row.state["adam_t"], res.state["adam_t"][3:])
     assert str(row.state["method"]) == "adam"
-    ref = an.solve(flat, "ccpa", rng=1, max_iters=2, randomizations=2)
+    ref = an.solve(flat, "ccpa", rng=1, iters=2, randomizations=2)
     np.testing.assert_array_equal(ref[2:4].extra["relaxed"], ref.extra["relaxed"][2:4])
     with pytest.raises(ValueError, match="batch_shape must hold 6"):
         res.reshape((4,))
+
+
+def _other_problem(problem, scale=10.0):
+    """Instances of the same size on which the first problem's best means nothing: another
+    draw, and omega scaled so that best f values of the two differ by a lot."""
+    other = an.Scenario.preset("balanced", n_tx=problem.H.shape[-2]).draw(
+        problem.n_instances, rng=12)
+    return other, problem.with_(omega=problem.omega * scale)
+
+
+@pytest.mark.parametrize("method", ITERATIVE)
+def test_a_state_from_another_problem_returns_the_best_on_this_problem(method):
+    p2, big = _other_problem(_problem(3))
+    carried = an.solve(big, method, rng=5, iters=6).state  # best f ~10x those on p2
+    res = an.solve(p2, method, rng=5, iters=6, state=carried)
+    # The best returned is the best iterate seen on p2: at least every iterate of this run,
+    # and at least the carried best W evaluated on p2 (where it is one more candidate).
+    assert _at_least(res.csbf, np.nanmax(res.history, axis=-1))
+    carried_on_p2 = an.csbf(an.project_power(carried["best_W"], p2.p_max), p2)
+    assert _at_least(res.csbf, carried_on_p2)
+    np.testing.assert_allclose(res.state["best_f"], res.csbf, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["pgd", "angd-fcn"])
+def test_the_same_instances_continue_exactly_in_any_batch_order(method):
+    problem = _problem(3)
+    part1 = an.solve(problem, method, rng=5, iters=6)
+    whole = an.solve(problem, method, rng=5, iters=12)
+    # Instance 0 on another problem (its best is re-evaluated there), 1 and 2 unchanged.
+    mixed = problem.with_(H=np.concatenate([_other_problem(problem)[0].H[:1], problem.H[1:]]))
+    part2 = an.solve(mixed, method, iters=6, state=part1.state)
+    np.testing.assert_array_equal(part2.W[1:], whole.W[1:])
+    assert _at_least(part2.csbf[0], np.nanmax(part2.history[0]))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("key", ["best_f", "ref_f"])
+def test_a_non_finite_best_f_is_refused_by_name(key, bad):
+    problem = _problem(2)
+    state = dict(an.solve(problem, "pgd", rng=5, iters=4).state)
+    state[key] = state[key].copy()
+    state[key][1] = bad
+    with pytest.raises(ValueError, match=rf"state\['{key}'\] must be finite"):
+        an.solve(problem, "pgd", iters=4, state=state)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda s: s.update(best_f=s["best_f"] * 2), "is not the CSBF of state\\['best_W'\\]"),
+    (lambda s: s.update(best_W=s["best_W"] * 3), "state\\['best_W'\\] exceeds"),
+    (lambda s: s.update(since=s["since"] - 5), "state\\['since'\\] must be"),
+    (lambda s: s.update(failed=np.ones_like(s["failed"])), "both True"),
+    (lambda s: s.update(ref_f=s["best_f"] + 1.0), "state\\['ref_f'\\] must not exceed"),
+    (lambda s: s.update(fingerprint=s["fingerprint"].astype(np.int64)), "fingerprint"),
+    (lambda s: s.update(method=np.array(["pgd", "pgd"])), "written by"),
+])
+def test_an_inconsistent_state_is_refused_by_name(edit, match):
+    problem = _problem(2)
+    state = dict(an.solve(problem, "pgd", rng=5, iters=4).state)
+    edit(state)
+    with pytest.raises(ValueError, match=match):
+        an.solve(problem, "pgd", iters=4, state=state)
+
+
+def test_continuing_a_stopped_state_says_no_iteration_ran():
+    problem = _problem(2)
+    stopped = an.solve(problem, "pgd", rng=5, iters=40, tol=1e6, patience=2)
+    assert not stopped.state["active"].any()
+    res = an.solve(problem, "pgd", iters=5, state=stopped.state)
+    assert np.all(res.nit == 0)
+    assert res.message.startswith("ran no iterations: all 2 instances had stopped before")
+
+
+def test_gap_refuses_a_reference_of_another_shape():
+    res = an.solve(_problem(3), "zf")
+    np.testing.assert_allclose(res.gap(res.csbf * 2), 0.5)
+    for bad in (res.csbf[:1], res.csbf[:, None], np.ones((1, 3))):
+        with pytest.raises(ValueError, match="reference must hold f of shape \\(3,\\)"):
+            res.gap(bad)
+    with pytest.raises(TypeError, match="reference must be a result or an array"):
+        res.gap("best")
+
+
+def _at_least(f, g):
+    """f >= g everywhere, up to the round-off of evaluating f in another batch."""
+    return bool(np.all(f >= g - 1e-12 * np.abs(g)))
