@@ -4,8 +4,8 @@ On a machine shared with other jobs, wall time says how the scheduler shared the
 what a batch costs; CPU time does. For n instances of tuned ANGD-FCN (balanced, M = 16,
 K = 2, ``tol=None`` so that both runs do the same iterations), interleaved: ``workers=1``
 (this process's CPU time) and ``workers=2`` on the pool kept from a first call (this
-process's CPU time plus the workers', read from /proc: Linux only, and the pool's worker
-list is the package's private ``_parallel._pool``).
+process's CPU time plus the workers', read from /proc: Linux only; the pool's workers are
+this process's child processes).
 
     PYTHONPATH=. python studies/angd_speed/pool_cpu.py --n 24 --reps 3
 """
@@ -13,12 +13,12 @@ list is the package's private ``_parallel._pool``).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import time
 
 import angd_np as an
-from angd_np import _parallel
 
 
 def cpu_of(pids):
@@ -42,7 +42,7 @@ def main():
         return time.perf_counter() - t, time.process_time() - c
 
     run(workers=2)  # starts the pool
-    pids = list(_parallel._pool[0]._processes)
+    pids = [p.pid for p in multiprocessing.active_children()]
     rows = []
     for _ in range(args.reps):
         wall1, cpu1 = run(workers=1)

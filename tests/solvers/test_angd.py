@@ -38,7 +38,7 @@ def test_every_iterate_is_feasible_and_the_best_one_is_returned(spy_iterates, me
     problem = Scenario.preset("balanced").draw(3, rng=4)
     # pilot=0: one chain per instance, so the recorded points are its W_0 and iterates (the
     # pilot's own test checks what it adds).
-    res = an.solve(problem, method, rng=5, preset=preset, iters=25, threads=1,
+    res = an.solve(problem, method, rng=5, variant=preset, iters=25, threads=1,
                    net_dtype=net_dtype, pilot=0)
     assert len(spy_iterates) == 3 * 26  # per instance: W_0 and 25 iterates
     for i in range(3):

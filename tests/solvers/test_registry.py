@@ -98,7 +98,7 @@ def test_success_is_a_bool_array_for_every_registered_solver(method):
     problem = flat.with_(H=flat.H.reshape(2, 1, 4, 2), user_angles_rad=None)
     options = {"iters": 3} if solvers.SPECS[method].iterative else {}
     if method == "ccpa":
-        options = {"max_iters": 2, "randomizations": 2}
+        options = {"iters": 2, "randomizations": 2}
     res = an.solve(problem, method, rng=0, **options)
     assert res.success.dtype == np.bool_ and res.success.shape == (2, 1)
     assert res.W.shape == (2, 1, 4, 2)
@@ -143,10 +143,10 @@ def test_the_old_option_name_preset_still_selects_the_variant_with_a_warning():
     problem = an.Scenario.preset("balanced", n_tx=4).draw(1, rng=0)
     new = an.solve(problem, "angd-fcn", rng=0, variant="tuned", iters=3, hidden=4, pilot=0)
     with pytest.warns(DeprecationWarning, match="'preset' is renamed 'variant'"):
-        old = an.solve(problem, "angd-fcn", rng=0, variant="tuned", iters=3, hidden=4, pilot=0)
+        old = an.solve(problem, "angd-fcn", rng=0, preset="tuned", iters=3, hidden=4, pilot=0)
     np.testing.assert_array_equal(old.W, new.W)
     with pytest.raises(TypeError, match="both 'preset' and its new name 'variant'"):
-        an.solve(problem, "angd-fcn", variant="tuned", variant="tuned", iters=3)
+        an.solve(problem, "angd-fcn", preset="tuned", variant="tuned", iters=3)
     with pytest.warns(DeprecationWarning, match="variants="):
         spec = SolverSpec("old-style", lambda problem, **kw: None, presets=("a", "b"))
     assert spec.variants == ("a", "b") and list(spec.methods()) == ["old-style", "old-style-b"]
