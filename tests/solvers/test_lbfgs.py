@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 
 import angd_np as an
 from angd_np import Scenario, csbf, power
-from angd_np.solvers import _quasi_newton, sphere
+from angd_np.solvers import _quasi_newton, optimality_gap, sphere
 from angd_np.solvers import iterative as _iterative
 from angd_np.solvers import lbfgs as _module
-from angd_np.solvers import optimality_gap
 from angd_np.solvers._quasi_newton import Memory
 from angd_np.solvers.lbfgs import lbfgs
 

@@ -7,9 +7,8 @@ import pytest
 
 import angd_np as an
 from angd_np import Scenario, csbf, power
-from angd_np.solvers import SOLVERS
+from angd_np.solvers import SOLVERS, sphere
 from angd_np.solvers.linear import sensing_beam
-from angd_np.solvers import sphere
 from angd_np.solvers.reference import _converge, _objective, reference
 
 from .test_ccpa import PRESETS, solved
