@@ -56,6 +56,8 @@ is below round-off, a row takes its best point that satisfies the first conditio
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["Memory", "wolfe_search"]
@@ -84,23 +86,31 @@ class Memory:
         :math:`L^{-1}` (lower triangular; identity in empty slots).
     YY : ndarray of float64, shape (n, m, m)
         :math:`Y Y^T`.
+
+    Each pair of same-shaped arrays shares one buffer (``Z``: S and Y; ``_LY``: Linv and YY;
+    ``_RD``: rho and D = s.y), so that a new pair shifts each buffer in one operation.
     """
 
     def __init__(self, n, m, d):
         self.m = m
-        self.Z = np.zeros((n, 2 * m, d))
-        self.rho = np.zeros((n, m))
-        self.Linv = np.zeros((n, m, m))
-        self.Linv[:, np.arange(m), np.arange(m)] = 1.0
-        self.YY = np.zeros((n, m, m))
-        self._D = np.zeros((n, m))
+        self._Z4 = np.zeros((n, 2, m, d))
+        self._LY = np.zeros((n, 2, m, m))
+        self._LY[:, 0, np.arange(m), np.arange(m)] = 1.0
+        self._RD = np.zeros((n, 2, m))
+        self._views()
+
+    def _views(self):
+        n, _, m, d = self._Z4.shape
+        self.Z = self._Z4.reshape(n, 2 * m, d)
+        self.Linv, self.YY = self._LY[:, 0], self._LY[:, 1]
+        self.rho, self._D = self._RD[:, 0], self._RD[:, 1]
 
     @classmethod
     def from_arrays(cls, S, Y, rho, Linv, YY):
         """A memory from its saved arrays (copies of S, Y (n, m, d), rho (n, m), ...)."""
         n, m, d = S.shape
         mem = cls(n, m, d)
-        mem.Z[:, :m], mem.Z[:, m:] = S, Y
+        mem._Z4[:, 0], mem._Z4[:, 1] = S, Y
         mem.rho[...], mem.Linv[...], mem.YY[...] = rho, Linv, YY
         used = rho > 0
         mem._D[used] = 1.0 / rho[used]  # as push() computes it: the same bits
@@ -108,8 +118,7 @@ class Memory:
 
     def arrays(self):
         """S, Y (n, m, d), rho (n, m), Linv, YY (n, m, m): copies, to save and reload."""
-        m = self.m
-        return (self.Z[:, :m].copy(), self.Z[:, m:].copy(), self.rho.copy(),
+        return (self._Z4[:, 0].copy(), self._Z4[:, 1].copy(), self.rho.copy(),
                 self.Linv.copy(), self.YY.copy())
 
     def empty(self):
@@ -122,54 +131,119 @@ class Memory:
         if empty.all():
             return gamma_empty[:, None] * g
         m = self.m
-        newest = np.where(empty, 1.0, self.YY[:, 0, 0])
-        gamma = np.where(empty, gamma_empty, self._D[:, 0] / newest)
+        gamma = np.where(empty, gamma_empty, self._D[:, 0] / np.where(empty, 1.0,
+                                                                      self.YY[:, 0, 0]))
         ab = _mv(self.Z, g)
         c = _mv(self.Linv, ab[:, :m])
         e = self._D * c + gamma[:, None] * (_mv(self.YY, c) - ab[:, m:])
-        t = np.matmul(e[:, None, :], self.Linv)[:, 0]  # L^-T e
-        w = np.concatenate([t, -gamma[:, None] * c], axis=1)
-        return gamma[:, None] * g + np.matmul(w[:, None, :], self.Z)[:, 0]
+        w = np.concatenate([np.matmul(e[:, None, :], self.Linv)[:, 0], -gamma[:, None] * c],
+                           axis=1)  # [L^-T e, -gamma c]
+        r = np.matmul(w[:, None, :], self.Z)[:, 0]
+        r += gamma[:, None] * g
+        return r
 
-    def push(self, s, y, rows):
-        """Insert the pair (s, y) (n, d) as the newest in the rows where ``rows`` (n,) is True."""
+    def push(self, s, y, rows, sy):
+        """Insert the pair (s, y) (n, d) with s.y = ``sy`` (n,) as the newest in the rows
+        where ``rows`` (n,) is True."""
         if not rows.any():
             return
         r = slice(None) if rows.all() else np.flatnonzero(rows)
-        s, y = s[r], y[r]
-        m, Z, Linv, YY = self.m, self.Z, self.Linv, self.YY
-        rho = 1.0 / _dot(s, y)
-        u = _mv(Z[r], y)  # old s_i.y and y_i.y
-        col = -_mv(Linv[r, :-1, :-1], u[:, :m - 1]) * rho[:, None]
-        Z[r, 1:m], Z[r, m + 1:] = Z[r, :m - 1], Z[r, m:-1]
-        Z[r, 0], Z[r, m] = s, y
-        Linv[r, 1:, 1:] = Linv[r, :-1, :-1]
-        Linv[r, 0, 0], Linv[r, 0, 1:], Linv[r, 1:, 0] = rho, 0.0, col
-        YY[r, 1:, 1:] = YY[r, :-1, :-1]
-        YY[r, 0, 0] = _dot(y, y)
-        YY[r, 0, 1:] = YY[r, 1:, 0] = u[:, m:-1]
-        self.rho[r, 1:], self._D[r, 1:] = self.rho[r, :-1], self._D[r, :-1]
-        self.rho[r, 0], self._D[r, 0] = rho, 1.0 / rho
+        s, y, sy = s[r], y[r], sy[r]
+        m, Z4, LY = self.m, self._Z4, self._LY
+        rho = 1.0 / sy
+        u = _mv(self.Z[r], y)  # old s_i.y and y_i.y
+        col = _mv(self.Linv[r, :-1, :-1], u[:, :m - 1])
+        col *= -rho[:, None]
+        Z4[r, :, 1:] = Z4[r, :, :-1]
+        Z4[r, 0, 0], Z4[r, 1, 0] = s, y
+        LY[r, :, 1:, 1:] = LY[r, :, :-1, :-1]
+        LY[r, 0, 0, 0], LY[r, 0, 0, 1:], LY[r, 0, 1:, 0] = rho, 0.0, col
+        LY[r, 1, 0, 0] = _dot(y, y)
+        LY[r, 1, 0, 1:] = LY[r, 1, 1:, 0] = u[:, m:-1]
+        self._RD[r, :, 1:] = self._RD[r, :, :-1]
+        self._RD[r, 0, 0], self._RD[r, 1, 0] = rho, 1.0 / rho
 
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
         if rows.any():
-            self.Z[rows], self.rho[rows], self.YY[rows], self._D[rows] = 0.0, 0.0, 0.0, 0.0
-            self.Linv[rows] = np.eye(self.m)
+            self._Z4[rows], self._RD[rows] = 0.0, 0.0
+            self._LY[rows] = 0.0
+            self._LY[rows, 0] = np.eye(self.m)
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""
-        for name in ("Z", "rho", "Linv", "YY", "_D"):
-            setattr(self, name, getattr(self, name)[keep])
+        self._Z4, self._LY, self._RD = self._Z4[keep], self._LY[keep], self._RD[keep]
+        self._views()
 
 
 def _cubic_min(a1, f1, d1, a2, f2, d2):
-    """Minimiser of the cubic through (a1, f1, f'(a1) = d1) and (a2, f2, d2); NaN if none
-    (Nocedal and Wright, eq. 3.59)."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    """Minimiser of the cubic through (a1, f1, f'(a1) = d1) and (a2, f2, d2); NaN if it has
+    none (Nocedal and Wright, eq. 3.59). Python floats: one row at a time."""
+    try:
         t1 = d1 + d2 - 3.0 * (f1 - f2) / (a1 - a2)
-        t2 = np.sign(a2 - a1) * np.sqrt(t1 * t1 - d1 * d2)
+        disc = t1 * t1 - d1 * d2
+        if not disc >= 0:  # no minimiser (or NaN)
+            return math.nan
+        t2 = math.copysign(math.sqrt(disc), a2 - a1)
         return a2 - (a2 - a1) * (d2 + t2 - t1) / (d2 - d1 + 2.0 * t2)
+    except (ZeroDivisionError, OverflowError):
+        return math.nan
+
+
+class _Search:
+    """The line search of one row: Algorithms 3.5 and 3.6 as a state machine on floats.
+
+    The bookkeeping of a row costs a few Python operations per trial, where whole-batch
+    array operations would cost microseconds each; the evaluations stay batched.
+    """
+
+    __slots__ = ("phi0", "s0", "a", "prev", "zoom", "lo", "hi", "done")
+
+    def __init__(self, phi0, s0, a):
+        self.phi0, self.s0, self.a = phi0, s0, a
+        self.prev = (0.0, phi0, s0)  # (step, phi, slope) of the last trial, or of a = 0
+        self.zoom, self.lo, self.hi, self.done = False, None, None, False
+
+    def tell(self, ft, dt, c1, c2):
+        """The value and slope at the trial step ``a``; returns (better, accepted).
+
+        ``better``: a has enough decrease and is the lowest point so far (the fallback).
+        """
+        a = self.a
+        armijo = math.isfinite(dt) and ft <= self.phi0 + c1 * a * self.s0  # NaN: False
+        if self.zoom:
+            high = not armijo or ft >= self.lo[1]
+        else:
+            high = not armijo or (self.prev[0] > 0 and ft >= self.prev[1])
+        if not high and abs(dt) <= -c2 * self.s0:
+            self.done = True
+            return True, True
+        point = (a, ft, dt)
+        if not self.zoom:  # bracketing (Algorithm 3.5)
+            if high:  # [prev, a] holds an acceptable step
+                self.lo, self.hi, self.zoom = self.prev, point, True
+            elif dt >= 0:  # past a minimiser of phi: [a, prev]
+                self.lo, self.hi, self.zoom = point, self.prev, True
+            else:  # still descending: a longer step
+                grow = a - self.prev[0]
+                nxt = _cubic_min(*self.prev, *point)
+                lower, upper = a + 1.1 * grow, a + 4.0 * grow
+                self.a = min(max(nxt, lower), upper) if math.isfinite(nxt) else upper
+                self.prev = point
+                return True, False
+        elif high:  # zooming (Algorithm 3.6)
+            self.hi = point
+        else:
+            if dt * (self.hi[0] - self.lo[0]) >= 0:
+                self.hi = self.lo
+            self.lo = point
+        left, right = min(self.lo[0], self.hi[0]), max(self.lo[0], self.hi[0])
+        width = right - left
+        trial = _cubic_min(*self.lo, *self.hi)
+        self.a = (min(max(trial, left + 0.1 * width), right - 0.1 * width)
+                  if math.isfinite(trial) else left + 0.5 * width)
+        self.done = width <= 1e-14 * right  # below round-off: keep the best point
+        return not high, False
 
 
 def wolfe_search(fun, x, phi, g, aux, p, slope, step, searching, *, c1=1e-4, c2=0.9,
@@ -190,89 +264,47 @@ def wolfe_search(fun, x, phi, g, aux, p, slope, step, searching, *, c1=1e-4, c2=
 
     Returns
     -------
-    x, phi, g, aux : the new point where a row moved, the given one elsewhere
+    x, phi, g, aux : the new point where a row moved, the given one elsewhere (copies)
     moved : (n,) bool, a step with enough decrease was taken
     wolfe : (n,) bool, and it satisfies both strong Wolfe conditions
     """
     n = phi.shape[0]
-    first = None
-    if searching.all():  # the usual case: every row tries its first step and accepts it
-        xt = x + step[:, None] * p
-        ft, gt, auxt = fun(xt, None)
-        dt = _dot(gt, p)
+    idx = np.flatnonzero(searching)
+    if idx.size == 0:
+        zero = np.zeros(n, dtype=bool)
+        return x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy(), zero, zero
+    trial = step[idx]
+    full = idx.size == n
+    sel = slice(None) if full else idx
+    ft, gt, auxt = fun(x[sel] + trial[:, None] * p[sel], None if full else idx)
+    dt = _dot(gt, p[sel])
+    if full:  # the usual case: every row accepts its first trial, a quasi-Newton step
         ok = (ft <= phi + c1 * step * slope) & (np.abs(dt) <= -c2 * slope)
         if ok.all():
-            return xt, ft, gt, auxt, ok, ok.copy()
-        first = ft, gt, auxt, dt
-    active = searching.copy()
-    a = np.where(active, step, 0.0)
-    a_prev, phi_prev, d_prev = np.zeros(n), phi.copy(), slope.copy()
-    zoom = np.zeros(n, dtype=bool)
-    lo, phi_lo, d_lo = np.zeros(n), phi.copy(), slope.copy()
-    hi, phi_hi, d_hi = np.zeros(n), phi.copy(), slope.copy()
-    moved, wolfe = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+            return x + step[:, None] * p, ft, gt, auxt, ok, ok.copy()
     out = [x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy()]
+    moved, wolfe = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    rows = [_Search(*v) for v in zip(phi[idx].tolist(), slope[idx].tolist(), trial.tolist(),
+                                     strict=True)]
     for _ in range(max_evals):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+        keep = []
+        for j, (i, row, f_j, d_j) in enumerate(zip(idx.tolist(), rows, ft.tolist(),
+                                                    dt.tolist(), strict=True)):
+            a = row.a
+            better, accepted = row.tell(f_j, d_j, c1, c2)
+            if better:  # the trial point (x + a p, exactly as evaluated) becomes the result
+                out[0][i] = x[i] + a * p[i]
+                out[1][i], out[2][i] = f_j, gt[j]
+                if aux is not None:
+                    out[3][i] = auxt[j]
+                moved[i] = True
+            wolfe[i] = accepted
+            if not row.done:
+                keep.append(j)
+        if not keep or _ == max_evals - 1:
             break
-        full = idx.size == n
-        sel = slice(None) if full else idx
-        pi, ai = p[sel], a[sel]
-        if first is not None:  # already evaluated above
-            (ft, gt, auxt, dt), first = first, None
-        else:
-            ft, gt, auxt = fun(x[sel] + ai[:, None] * pi, None if full else idx)
-            dt = _dot(gt, pi)
-        phi0, s0 = phi[sel], slope[sel]
-        armijo = np.isfinite(dt) & (ft <= phi0 + c1 * ai * s0)  # NaN compares False
-        z = zoom[sel]
-        ref = np.where(z, phi_lo[sel], phi_prev[sel])
-        high = ~armijo | ((z | (a_prev[sel] > 0)) & (ft >= ref))
-        accept = ~high & (np.abs(dt) <= -c2 * s0)
-        better = ~high  # the best point with enough decrease so far: kept if all else fails
-        rows = idx[better]
-        out[0][rows] = x[rows] + a[rows, None] * p[rows]
-        out[1][rows], out[2][rows] = ft[better], gt[better]
-        if aux is not None:
-            out[3][rows] = auxt[better]
-        moved[rows] = True
-        wolfe[idx[accept]] = True
-        # Bracketing (Algorithm 3.5) for the rows not yet zooming.
-        to_zoom_hi = ~z & high & ~accept  # [a_prev, a] brackets: lo = a_prev, hi = a
-        j = idx[to_zoom_hi]
-        lo[j], phi_lo[j], d_lo[j] = a_prev[j], phi_prev[j], d_prev[j]
-        hi[j], phi_hi[j], d_hi[j] = a[j], ft[to_zoom_hi], dt[to_zoom_hi]
-        flip = ~z & ~high & ~accept & (dt >= 0)  # past a minimiser: lo = a, hi = a_prev
-        j = idx[flip]
-        hi[j], phi_hi[j], d_hi[j] = a_prev[j], phi_prev[j], d_prev[j]
-        lo[j], phi_lo[j], d_lo[j] = a[j], ft[flip], dt[flip]
-        extend = ~z & ~high & ~accept & (dt < 0)  # still descending: a longer step
-        j = idx[extend]
-        grow = a[j] - a_prev[j]
-        nxt = _cubic_min(a_prev[j], phi_prev[j], d_prev[j], a[j], ft[extend], dt[extend])
-        lower, upper = a[j] + 1.1 * grow, a[j] + 4.0 * grow
-        nxt = np.where(np.isfinite(nxt), np.clip(nxt, lower, upper), upper)
-        a_prev[j], phi_prev[j], d_prev[j] = a[j], ft[extend], dt[extend]
-        a[j] = nxt
-        zoom[idx[to_zoom_hi | flip]] = True
-        # Zooming (Algorithm 3.6).
-        z_high = z & high
-        j = idx[z_high]
-        hi[j], phi_hi[j], d_hi[j] = a[j], ft[z_high], dt[z_high]
-        z_low = z & ~high & ~accept
-        j = idx[z_low]
-        swap = dt[z_low] * (hi[j] - lo[j]) >= 0
-        js = j[swap]
-        hi[js], phi_hi[js], d_hi[js] = lo[js], phi_lo[js], d_lo[js]
-        lo[j], phi_lo[j], d_lo[j] = a[j], ft[z_low], dt[z_low]
-        active[idx[accept]] = False
-        j = np.flatnonzero(active & zoom)
-        left, right = np.minimum(lo[j], hi[j]), np.maximum(lo[j], hi[j])
-        width = right - left
-        trial = _cubic_min(lo[j], phi_lo[j], d_lo[j], hi[j], phi_hi[j], d_hi[j])
-        trial = np.where(np.isfinite(trial), np.clip(trial, left + 0.1 * width,
-                                                     right - 0.1 * width), left + 0.5 * width)
-        a[j] = trial
-        active[j[width <= 1e-14 * right]] = False  # below round-off: keep the best point
+        idx, rows = idx[keep], [rows[j] for j in keep]
+        trial = np.array([row.a for row in rows])
+        ft, gt, auxt = fun(x[idx] + trial[:, None] * p[idx], idx)
+        dt = _dot(gt, p[idx])
     return out[0], out[1], out[2], out[3], moved, wolfe

@@ -222,24 +222,32 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         moving = tracker.active & ~stalled
         empty = mem.empty()
         steepest = _steepest(x, g, opts.step0) if empty.any() else ones
-        p = -mem.product(g, steepest)
+        p = mem.product(g, steepest)
+        p *= -1.0
         slope = _dot(g, p)
-        uphill = moving & ~(slope < 0)  # a stale memory (or g = 0)
+        searching = moving & (slope < 0)
+        uphill = moving ^ searching  # a stale memory (or g = 0): steepest descent
         if uphill.any():
-            steepest = _steepest(x, g, opts.step0)
             mem.clear(uphill)
             empty = empty | uphill
+            steepest = _steepest(x, g, opts.step0)
             p[uphill] = -steepest[uphill, None] * g[uphill]
             slope[uphill] = _dot(g[uphill], p[uphill])
-        x_new, phi_new, g_new, W, moved, _ = wolfe_search(
-            fun, x, phi, g, W, p, slope, ones, moving & (slope < 0), c1=opts.armijo,
-            c2=opts.wolfe, max_evals=opts.max_evals)
-        lost = moving & ~moved
-        stalled |= lost & empty
-        mem.clear(lost)
+            searching = moving & (slope < 0)
+        x_new, phi_new, g_new, W, moved, wolfe = wolfe_search(
+            fun, x, phi, g, W, p, slope, ones, searching, c1=opts.armijo, c2=opts.wolfe,
+            max_evals=opts.max_evals)
+        if not moved.all():
+            lost = moving & ~moved
+            stalled |= lost & empty
+            mem.clear(lost)
         s, y = x_new - x, g_new - g
         sy = _dot(s, y)
-        mem.push(s, y, moved & (sy > _CURVATURE * np.sqrt(_dot(s, s) * _dot(y, y))))
+        pair = moved & (sy > 0)  # > 0 by the curvature condition where wolfe holds
+        other = pair & ~wolfe
+        if other.any():  # a fallback step: its pair must show clear positive curvature
+            pair &= wolfe | (sy > _CURVATURE * np.sqrt(_dot(s, s) * _dot(y, y)))
+        mem.push(s, y, pair, sy)
         x, phi, g = x_new, phi_new, g_new
         if not tracker.update(t, W, -phi):
             break

@@ -193,7 +193,7 @@ def _converge(fun, x, *, memory=40, iters=3000, ftol=1e-12, gtol=1e-8, patience=
         s, y = x_new - x, g_new - g
         sy = np.vecdot(s, y)
         mem.push(s, y, moved & (sy > 1e-12 * np.linalg.norm(s, axis=1)
-                                * np.linalg.norm(y, axis=1)))
+                                * np.linalg.norm(y, axis=1)), sy)
         small = (f - f_new) <= ftol * np.maximum(np.abs(f), 1.0)
         calm = np.where(small, calm + 1, 0)
         x, f, g = x_new, f_new, g_new

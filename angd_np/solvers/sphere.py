@@ -125,12 +125,16 @@ def value_and_grad(x, problem, factor=1.0):
     W : ndarray of complex128, shape (n, M, K)
         The point on the power sphere.
     """
-    V = to_V(x, problem.H.shape[-2:])
-    flat = V.reshape(V.shape[0], -1)
+    n = x.shape[0]
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    flat = x.view(np.complex128)  # (n, MK), vec V
     norm2 = np.vecdot(flat, flat).real
     c = np.sqrt(problem.p_max / norm2)
-    W = c[:, None, None] * V
+    W = flat.reshape((n,) + problem.H.shape[-2:]) * c[:, None, None]
     f, G = csbf_and_grad(W, problem)
-    G_V = tangent_component(V, G, norm2)
-    G_V *= (2.0 * factor * c)[:, None, None]
-    return f, G_V.reshape(V.shape[0], -1).view(np.float64), W
+    G = G.reshape(n, -1)
+    # the tangent part of G (module docstring), then the factor c of the chain rule
+    radial = np.vecdot(flat, G).real / norm2  # vecdot conjugates its first argument
+    G_V = (G - radial[:, None] * flat) * (2.0 * factor * c)[:, None]
+    return f, G_V.view(np.float64), W

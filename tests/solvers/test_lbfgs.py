@@ -51,7 +51,7 @@ def test_the_memory_applies_the_dense_bfgs_inverse_hessian_of_its_last_pairs(see
         y = s + 0.3 * rng.standard_normal((n, d))
         flip = np.einsum("nd,nd->n", s, y) <= 0
         y[flip] = -y[flip] + 2 * s[flip]
-        mem.push(s, y, rows)
+        mem.push(s, y, rows, np.einsum("nd,nd->n", s, y))
         for i in np.flatnonzero(rows):
             pairs[i].append((s[i], y[i]))
     g = rng.standard_normal((n, d))
