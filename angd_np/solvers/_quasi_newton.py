@@ -97,6 +97,9 @@ class Memory:
         self._LY = np.zeros((n, 2, m, m))
         self._LY[:, 0, np.arange(m), np.arange(m)] = 1.0
         self._RD = np.zeros((n, 2, m))
+        self._A = np.zeros((n, m, m))  # D + gamma Y Y^T, refreshed with each pair
+        self._gamma = np.zeros(n)  # s.y / y.y of the newest pair
+        self._eye = np.eye(m)
         self._views()
 
     def _views(self):
@@ -114,7 +117,14 @@ class Memory:
         mem.rho[...], mem.Linv[...], mem.YY[...] = rho, Linv, YY
         used = rho > 0
         mem._D[used] = 1.0 / rho[used]  # as push() computes it: the same bits
+        mem._refresh(np.flatnonzero(used[:, 0]))
         return mem
+
+    def _refresh(self, r):
+        """gamma and D + gamma Y Y^T of the rows r, from D and YY (after a new pair)."""
+        gamma = self._D[r, 0] / self.YY[r, 0, 0]
+        self._gamma[r] = gamma
+        self._A[r] = self.YY[r] * gamma[:, None, None] + self._D[r, :, None] * self._eye
 
     def arrays(self):
         """S, Y (n, m, d), rho (n, m), Linv, YY (n, m, m): copies, to save and reload."""
@@ -131,15 +141,14 @@ class Memory:
         if empty.all():
             return gamma_empty[:, None] * g
         m = self.m
-        gamma = np.where(empty, gamma_empty, self._D[:, 0] / np.where(empty, 1.0,
-                                                                      self.YY[:, 0, 0]))
-        ab = _mv(self.Z, g)
+        gamma = np.where(empty, gamma_empty, self._gamma)[:, None]
+        ab = _mv(self.Z, g)  # [S g, Y g]
         c = _mv(self.Linv, ab[:, :m])
-        e = self._D * c + gamma[:, None] * (_mv(self.YY, c) - ab[:, m:])
-        w = np.concatenate([np.matmul(e[:, None, :], self.Linv)[:, 0], -gamma[:, None] * c],
-                           axis=1)  # [L^-T e, -gamma c]
+        e = _mv(self._A, c) - gamma * ab[:, m:]
+        w = np.concatenate([np.matmul(e[:, None, :], self.Linv)[:, 0], c], axis=1)
+        w[:, m:] *= -gamma  # [L^-T e, -gamma c]
         r = np.matmul(w[:, None, :], self.Z)[:, 0]
-        r += gamma[:, None] * g
+        r += gamma * g
         return r
 
     def push(self, s, y, rows, sy):
@@ -162,17 +171,19 @@ class Memory:
         LY[r, 1, 0, 1:] = LY[r, 1, 1:, 0] = u[:, m:-1]
         self._RD[r, :, 1:] = self._RD[r, :, :-1]
         self._RD[r, 0, 0], self._RD[r, 1, 0] = rho, 1.0 / rho
+        self._refresh(r)
 
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
         if rows.any():
-            self._Z4[rows], self._RD[rows] = 0.0, 0.0
+            self._Z4[rows], self._RD[rows], self._A[rows], self._gamma[rows] = 0.0, 0.0, 0.0, 0.0
             self._LY[rows] = 0.0
-            self._LY[rows, 0] = np.eye(self.m)
+            self._LY[rows, 0] = self._eye
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""
         self._Z4, self._LY, self._RD = self._Z4[keep], self._LY[keep], self._RD[keep]
+        self._A, self._gamma = self._A[keep], self._gamma[keep]
         self._views()
 
 
@@ -269,19 +280,23 @@ def wolfe_search(fun, x, phi, g, aux, p, slope, step, searching, *, c1=1e-4, c2=
     wolfe : (n,) bool, and it satisfies both strong Wolfe conditions
     """
     n = phi.shape[0]
-    idx = np.flatnonzero(searching)
-    if idx.size == 0:
-        zero = np.zeros(n, dtype=bool)
-        return x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy(), zero, zero
-    trial = step[idx]
-    full = idx.size == n
-    sel = slice(None) if full else idx
-    ft, gt, auxt = fun(x[sel] + trial[:, None] * p[sel], None if full else idx)
-    dt = _dot(gt, p[sel])
-    if full:  # the usual case: every row accepts its first trial, a quasi-Newton step
+    if searching.all():  # the usual case: every row accepts its first trial
+        idx = np.arange(n)
+        xt = x + step[:, None] * p
+        ft, gt, auxt = fun(xt, None)
+        dt = _dot(gt, p)
         ok = (ft <= phi + c1 * step * slope) & (np.abs(dt) <= -c2 * slope)
         if ok.all():
-            return x + step[:, None] * p, ft, gt, auxt, ok, ok.copy()
+            return xt, ft, gt, auxt, ok, ok
+    else:
+        idx = np.flatnonzero(searching)
+        if idx.size == 0:
+            zero = np.zeros(n, dtype=bool)
+            return (x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy(), zero,
+                    zero)
+        ft, gt, auxt = fun(x[idx] + step[idx, None] * p[idx], idx)
+        dt = _dot(gt, p[idx])
+    trial = step[idx]
     out = [x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy()]
     moved, wolfe = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     rows = [_Search(*v) for v in zip(phi[idx].tolist(), slope[idx].tolist(), trial.tolist(),

@@ -219,7 +219,7 @@ def lbfgs(problem, *, rng=None, state=None, **options):
     stalled = np.zeros(n, dtype=bool)  # at round-off: skipped (module docstring)
     ones = np.ones(n)
     for t in range(opts.iters if tracker.active.any() else 0):
-        moving = tracker.active & ~stalled
+        moving = tracker.active & ~stalled if stalled.any() else tracker.active
         empty = mem.empty()
         steepest = _steepest(x, g, opts.step0) if empty.any() else ones
         p = mem.product(g, steepest)
@@ -244,8 +244,8 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         s, y = x_new - x, g_new - g
         sy = _dot(s, y)
         pair = moved & (sy > 0)  # > 0 by the curvature condition where wolfe holds
-        other = pair & ~wolfe
-        if other.any():  # a fallback step: its pair must show clear positive curvature
+        if not wolfe.all() and (pair & ~wolfe).any():
+            # a fallback step: its pair must show clear positive curvature
             pair &= wolfe | (sy > _CURVATURE * np.sqrt(_dot(s, s) * _dot(y, y)))
         mem.push(s, y, pair, sy)
         x, phi, g = x_new, phi_new, g_new
