@@ -24,15 +24,17 @@ the same matrix as the two-loop recursion (Nocedal and Wright, Algorithm 7.4) bu
 
 Five small matrix products instead of 4m vector operations: at these sizes the cost of an
 operation is its call, not its flops. :math:`L^{-1}` and :math:`Y Y^T` are updated as a
-pair enters (one product with the new y): prepending the newest pair to L adds a first row
-:math:`[s^T y, 0]` and a first column, whose inverse has first column
-:math:`-L_{old}^{-1} c'/(s^T y)` (c' the old s_i against the new y), and dropping the oldest
-pair drops L's last row and column, which leaves the leading block of :math:`L^{-1}`.
+pair enters (one product with the new y): dropping the oldest pair drops a row and column
+of L that only it fills, which leaves the rest of :math:`L^{-1}`; the newest pair adds a row
+:math:`[s^T y, 0]` and a column, whose inverse has the column
+:math:`-L_{old}^{-1} c'/(s^T y)` (c' the kept s_i against the new y).
 :math:`\gamma = s^T y / y^T y` of the newest pair (Nocedal and Wright, eq. 7.20); a row
 without pairs gets the caller's :math:`\gamma`.
 
-Pairs are stored newest first (slot 0 the last one). An empty slot has s = y = 0,
-:math:`\rho = 1/s^Ty = 0` and a unit diagonal in :math:`L^{-1}`: it adds exact zeros.
+Each row keeps its pairs in a ring of m slots (a new pair replaces the oldest, and the
+formulas hold in any order of the slots, L being then a permuted triangle). An empty slot
+has s = y = 0, :math:`\rho = 1/s^Ty = 0` and a unit diagonal in :math:`L^{-1}`: it adds
+exact zeros.
 
 The line search (Nocedal and Wright, Algorithms 3.5 and 3.6)
 ------------------------------------------------------------
@@ -68,6 +70,17 @@ def _dot(a, b):
     return np.vecdot(a, b)
 
 
+def _any(mask):
+    """mask.any() for a bool array, at a quarter of its cost (called a few times an
+    iteration, where one instance costs little more than its NumPy calls)."""
+    return np.count_nonzero(mask) > 0
+
+
+def _all(mask):
+    """mask.all() for a bool array (as :func:`_any`)."""
+    return np.count_nonzero(mask) == mask.size
+
+
 def _mv(A, v):
     """A @ v row by row: A (n, p, q), v (n, q) -> (n, p)."""
     return np.matmul(A, v[..., None])[..., 0]
@@ -79,26 +92,30 @@ class Memory:
     Attributes
     ----------
     Z : ndarray of float64, shape (n, 2m, d)
-        S in ``Z[:, :m]``, Y in ``Z[:, m:]``, newest first.
+        S in ``Z[:, :m]``, Y in ``Z[:, m:]``: a ring of slots per row.
+    head : ndarray of int64, shape (n,)
+        The slot of each row's newest pair; the next pair replaces slot head - 1 (mod m),
+        the oldest, so slots head, head + 1, ... run from newest to oldest.
     rho : ndarray of float64, shape (n, m)
         1/(s.y), 0 in an empty slot.
     Linv : ndarray of float64, shape (n, m, m)
-        :math:`L^{-1}` (lower triangular; identity in empty slots).
+        :math:`L^{-1}` in slot order (a permuted triangle; identity in empty slots).
     YY : ndarray of float64, shape (n, m, m)
-        :math:`Y Y^T`.
+        :math:`Y Y^T` in slot order.
 
-    Each pair of same-shaped arrays shares one buffer (``Z``: S and Y; ``_LY``: Linv and YY;
-    ``_RD``: rho and D = s.y), so that a new pair shifts each buffer in one operation.
+    A new pair writes one slot of each array (O(m d) per row, not a shift of the memory):
+    the formulas of the module docstring are the same in any order of the slots.
     """
 
     def __init__(self, n, m, d):
         self.m = m
-        self._Z4 = np.zeros((n, 2, m, d))
-        self._LY = np.zeros((n, 2, m, m))
+        self._Z4 = np.zeros((n, 2, m, d))  # S and Y
+        self._LY = np.zeros((n, 2, m, m))  # Linv and YY
         self._LY[:, 0, np.arange(m), np.arange(m)] = 1.0
-        self._RD = np.zeros((n, 2, m))
+        self._RD = np.zeros((n, 2, m))  # rho and D = s.y
         self._A = np.zeros((n, m, m))  # D + gamma Y Y^T, refreshed with each pair
         self._gamma = np.zeros(n)  # s.y / y.y of the newest pair
+        self.head = np.zeros(n, dtype=np.int64)
         self._eye = np.eye(m)
         self._views()
 
@@ -107,38 +124,41 @@ class Memory:
         self.Z = self._Z4.reshape(n, 2 * m, d)
         self.Linv, self.YY = self._LY[:, 0], self._LY[:, 1]
         self.rho, self._D = self._RD[:, 0], self._RD[:, 1]
+        self._rows = np.arange(n)
 
     @classmethod
-    def from_arrays(cls, S, Y, rho, Linv, YY):
-        """A memory from its saved arrays (copies of S, Y (n, m, d), rho (n, m), ...)."""
+    def from_arrays(cls, S, Y, rho, Linv, YY, head):
+        """A memory from its saved arrays (copies): S, Y (n, m, d), rho (n, m), Linv, YY
+        (n, m, m), head (n,)."""
         n, m, d = S.shape
         mem = cls(n, m, d)
         mem._Z4[:, 0], mem._Z4[:, 1] = S, Y
-        mem.rho[...], mem.Linv[...], mem.YY[...] = rho, Linv, YY
+        mem.rho[...], mem.Linv[...], mem.YY[...], mem.head[...] = rho, Linv, YY, head
         used = rho > 0
         mem._D[used] = 1.0 / rho[used]  # as push() computes it: the same bits
-        mem._refresh(np.flatnonzero(used[:, 0]))
+        mem._refresh(np.flatnonzero(~mem.empty()))
         return mem
 
-    def _refresh(self, r):
-        """gamma and D + gamma Y Y^T of the rows r, from D and YY (after a new pair)."""
-        gamma = self._D[r, 0] / self.YY[r, 0, 0]
-        self._gamma[r] = gamma
-        self._A[r] = self.YY[r] * gamma[:, None, None] + self._D[r, :, None] * self._eye
-
     def arrays(self):
-        """S, Y (n, m, d), rho (n, m), Linv, YY (n, m, m): copies, to save and reload."""
+        """S, Y (n, m, d), rho (n, m), Linv, YY (n, m, m), head (n,): copies."""
         return (self._Z4[:, 0].copy(), self._Z4[:, 1].copy(), self.rho.copy(),
-                self.Linv.copy(), self.YY.copy())
+                self.Linv.copy(), self.YY.copy(), self.head.copy())
 
     def empty(self):
         """(n,) True where a row holds no pair."""
-        return self.rho[:, 0] == 0
+        return self.rho[self._rows, self.head] == 0
+
+    def _refresh(self, r):
+        """gamma and D + gamma Y Y^T of the rows r (an index array), after a new pair."""
+        j = self.head[r]
+        gamma = self._D[r, j] / self.YY[r, j, j]
+        self._gamma[r] = gamma
+        self._A[r] = self.YY[r] * gamma[:, None, None] + self._D[r, :, None] * self._eye
 
     def product(self, g, gamma_empty):
         """r = H g (n, d); rows without pairs use H_0 = gamma_empty I (gamma_empty (n,))."""
         empty = self.empty()
-        if empty.all():
+        if _all(empty):
             return gamma_empty[:, None] * g
         m = self.m
         gamma = np.where(empty, gamma_empty, self._gamma)[:, None]
@@ -153,37 +173,42 @@ class Memory:
 
     def push(self, s, y, rows, sy):
         """Insert the pair (s, y) (n, d) with s.y = ``sy`` (n,) as the newest in the rows
-        where ``rows`` (n,) is True."""
-        if not rows.any():
+        where ``rows`` (n,) is True, in place of their oldest (module docstring)."""
+        if not _any(rows):
             return
-        r = slice(None) if rows.all() else np.flatnonzero(rows)
+        every = _all(rows)
+        r = self._rows if every else np.flatnonzero(rows)
         s, y, sy = s[r], y[r], sy[r]
-        m, Z4, LY = self.m, self._Z4, self._LY
+        m, k = self.m, np.arange(r.size)
+        j = (self.head[r] - 1) % m  # the oldest slot: its pair leaves
         rho = 1.0 / sy
-        u = _mv(self.Z[r], y)  # old s_i.y and y_i.y
-        col = _mv(self.Linv[r, :-1, :-1], u[:, :m - 1])
+        L, YY = self.Linv, self.YY
+        u = _mv(self.Z if every else self.Z[r], y)  # s_i.y and y_i.y of the slots
+        u[k, j] = u[k, m + j] = 0.0
+        L[r, j], L[r, :, j] = 0.0, 0.0
+        col = _mv(L if every else L[r], u[:, :m])
         col *= -rho[:, None]
-        Z4[r, :, 1:] = Z4[r, :, :-1]
-        Z4[r, 0, 0], Z4[r, 1, 0] = s, y
-        LY[r, :, 1:, 1:] = LY[r, :, :-1, :-1]
-        LY[r, 0, 0, 0], LY[r, 0, 0, 1:], LY[r, 0, 1:, 0] = rho, 0.0, col
-        LY[r, 1, 0, 0] = _dot(y, y)
-        LY[r, 1, 0, 1:] = LY[r, 1, 1:, 0] = u[:, m:-1]
-        self._RD[r, :, 1:] = self._RD[r, :, :-1]
-        self._RD[r, 0, 0], self._RD[r, 1, 0] = rho, 1.0 / rho
+        L[r, :, j] = col
+        L[r, j, j] = rho
+        YY[r, j], YY[r, :, j] = u[:, m:], u[:, m:]
+        YY[r, j, j] = _dot(y, y)
+        self._Z4[r, 0, j], self._Z4[r, 1, j] = s, y
+        self._RD[r, 0, j], self._RD[r, 1, j] = rho, 1.0 / rho
+        self.head[r] = j
         self._refresh(r)
 
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
-        if rows.any():
+        if _any(rows):
             self._Z4[rows], self._RD[rows], self._A[rows], self._gamma[rows] = 0.0, 0.0, 0.0, 0.0
             self._LY[rows] = 0.0
             self._LY[rows, 0] = self._eye
+            self.head[rows] = 0
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""
         self._Z4, self._LY, self._RD = self._Z4[keep], self._LY[keep], self._RD[keep]
-        self._A, self._gamma = self._A[keep], self._gamma[keep]
+        self._A, self._gamma, self.head = self._A[keep], self._gamma[keep], self.head[keep]
         self._views()
 
 
@@ -280,13 +305,13 @@ def wolfe_search(fun, x, phi, g, aux, p, slope, step, searching, *, c1=1e-4, c2=
     wolfe : (n,) bool, and it satisfies both strong Wolfe conditions
     """
     n = phi.shape[0]
-    if searching.all():  # the usual case: every row accepts its first trial
+    if _all(searching):  # the usual case: every row accepts its first trial
         idx = np.arange(n)
         xt = x + step[:, None] * p
         ft, gt, auxt = fun(xt, None)
         dt = _dot(gt, p)
         ok = (ft <= phi + c1 * step * slope) & (np.abs(dt) <= -c2 * slope)
-        if ok.all():
+        if _all(ok):
             return xt, ft, gt, auxt, ok, ok
     else:
         idx = np.flatnonzero(searching)
@@ -294,11 +319,22 @@ def wolfe_search(fun, x, phi, g, aux, p, slope, step, searching, *, c1=1e-4, c2=
             zero = np.zeros(n, dtype=bool)
             return (x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy(), zero,
                     zero)
-        ft, gt, auxt = fun(x[idx] + step[idx, None] * p[idx], idx)
+        xt = x[idx] + step[idx, None] * p[idx]
+        ft, gt, auxt = fun(xt, idx)
         dt = _dot(gt, p[idx])
-    trial = step[idx]
+        s0 = slope[idx]
+        ok = (ft <= phi[idx] + c1 * step[idx] * s0) & (np.abs(dt) <= -c2 * s0)
     out = [x.copy(), phi.copy(), g.copy(), None if aux is None else aux.copy()]
+    done = idx[ok]  # accepted at the first trial, as the rest of the search would
+    out[0][done], out[1][done], out[2][done] = xt[ok], ft[ok], gt[ok]
+    if aux is not None:
+        out[3][done] = auxt[ok]
     moved, wolfe = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    moved[done] = wolfe[done] = True
+    rest = ~ok
+    idx, ft, gt, dt = idx[rest], ft[rest], gt[rest], dt[rest]
+    auxt = None if auxt is None else auxt[rest]
+    trial = step[idx]
     rows = [_Search(*v) for v in zip(phi[idx].tolist(), slope[idx].tolist(), trial.tolist(),
                                      strict=True)]
     for _ in range(max_evals):

@@ -51,11 +51,12 @@ sphere, the best iterate and the stopping counters), one row per instance (d = 2
 key            shape, dtype               meaning
 ============== ========================== ================================================
 ``V``          (n, M, K) complex128       the last iterate's unnormalised V (W = cV)
-``lbfgs_s``    (n, m, d) float64          steps s_j, newest first, zeros when empty
+``lbfgs_s``    (n, m, d) float64          steps s_j in a ring of slots, zeros when empty
 ``lbfgs_y``    (n, m, d) float64          gradient differences y_j (of -f), likewise
 ``lbfgs_rho``  (n, m) float64             1/(s_j.y_j); 0 marks an empty slot
 ``lbfgs_linv`` (n, m, m) float64          L^{-1} of the compact form (identity if empty)
 ``lbfgs_yy``   (n, m, m) float64          Y Y^T
+``lbfgs_head`` (n,) int64                 the slot of the newest pair
 ``lbfgs_f``    (n,) float64               f at V when the state was written
 ============== ========================== ================================================
 
@@ -78,7 +79,7 @@ import numpy as np
 from .._validate import check_int
 from ..objective import power
 from . import sphere
-from ._quasi_newton import Memory, wolfe_search
+from ._quasi_newton import Memory, _all, _any, _dot, wolfe_search
 from .iterative import (
     BestTracker,
     check_state,
@@ -145,7 +146,7 @@ def _state_shapes(opts, M, K):
     return {"V": ((M, K), np.complex128), "lbfgs_s": ((m, d), np.float64),
             "lbfgs_y": ((m, d), np.float64), "lbfgs_rho": ((m,), np.float64),
             "lbfgs_linv": ((m, m), np.float64), "lbfgs_yy": ((m, m), np.float64),
-            "lbfgs_f": ((), np.float64)}
+            "lbfgs_head": ((), np.int64), "lbfgs_f": ((), np.float64)}
 
 
 def _objective(flat):
@@ -206,28 +207,28 @@ def lbfgs(problem, *, rng=None, state=None, **options):
             raise ValueError("state['V'] must be finite and nonzero for every instance")
         x, failed = sphere.to_x(saved["V"]), saved["failed"]
         mem = Memory.from_arrays(*(saved[k] for k in ("lbfgs_s", "lbfgs_y", "lbfgs_rho",
-                                                      "lbfgs_linv", "lbfgs_yy")))
+                                                      "lbfgs_linv", "lbfgs_yy", "lbfgs_head")))
     fun = _objective(flat)
     phi, g, W = fun(x)
     if saved is not None and not opts.keep_memory:
         mem.clear(-phi != saved["lbfgs_f"])  # another problem: the pairs are stale
     tracker = BestTracker(W, -phi, opts.iters, opts.tol, opts.patience, state=saved)
     bad = ~np.isfinite(phi) | ~np.all(np.isfinite(g), axis=1)
-    if bad.any():
+    if _any(bad):
         failed |= bad
         tracker.deactivate(bad)
     stalled = np.zeros(n, dtype=bool)  # at round-off: skipped (module docstring)
     ones = np.ones(n)
-    for t in range(opts.iters if tracker.active.any() else 0):
-        moving = tracker.active & ~stalled if stalled.any() else tracker.active
+    for t in range(opts.iters if _any(tracker.active) else 0):
+        moving = tracker.active & ~stalled if _any(stalled) else tracker.active
         empty = mem.empty()
-        steepest = _steepest(x, g, opts.step0) if empty.any() else ones
+        steepest = _steepest(x, g, opts.step0) if _any(empty) else ones
         p = mem.product(g, steepest)
         p *= -1.0
         slope = _dot(g, p)
         searching = moving & (slope < 0)
         uphill = moving ^ searching  # a stale memory (or g = 0): steepest descent
-        if uphill.any():
+        if _any(uphill):
             mem.clear(uphill)
             empty = empty | uphill
             steepest = _steepest(x, g, opts.step0)
@@ -237,23 +238,24 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         x_new, phi_new, g_new, W, moved, wolfe = wolfe_search(
             fun, x, phi, g, W, p, slope, ones, searching, c1=opts.armijo, c2=opts.wolfe,
             max_evals=opts.max_evals)
-        if not moved.all():
+        if not _all(moved):
             lost = moving & ~moved
             stalled |= lost & empty
             mem.clear(lost)
         s, y = x_new - x, g_new - g
         sy = _dot(s, y)
         pair = moved & (sy > 0)  # > 0 by the curvature condition where wolfe holds
-        if not wolfe.all() and (pair & ~wolfe).any():
+        if not _all(wolfe) and _any(pair & ~wolfe):
             # a fallback step: its pair must show clear positive curvature
             pair &= wolfe | (sy > _CURVATURE * np.sqrt(_dot(s, s) * _dot(y, y)))
         mem.push(s, y, pair, sy)
         x, phi, g = x_new, phi_new, g_new
         if not tracker.update(t, W, -phi):
             break
-    S, Y, rho, Linv, YY = mem.arrays()
+    S, Y, rho, Linv, YY, head = mem.arrays()
     own = {"W": W.copy(), "V": sphere.to_V(x, (M, K)).copy(), "lbfgs_s": S, "lbfgs_y": Y,
-           "lbfgs_rho": rho, "lbfgs_linv": Linv, "lbfgs_yy": YY, "lbfgs_f": -phi}
+           "lbfgs_rho": rho, "lbfgs_linv": Linv, "lbfgs_yy": YY, "lbfgs_head": head,
+           "lbfgs_f": -phi}
     return finish(problem, flat, tracker, "lbfgs", t0, failed, state=own)
 
 
@@ -261,11 +263,6 @@ def _steepest(x, g, step0):
     """gamma (n,) of H_0 = gamma I: a step of step0 ||x|| along -g (module docstring)."""
     gnorm = np.sqrt(_dot(g, g))
     return step0 * np.sqrt(_dot(x, x)) / np.where(gnorm > 0, gnorm, 1.0)
-
-
-def _dot(a, b):
-    """Row-wise inner products of real (n, d) arrays, shape (n,)."""
-    return np.vecdot(a, b)
 
 
 SPECS = (
