@@ -113,7 +113,6 @@ class Memory:
         self._LY = np.zeros((n, 2, m, m))  # Linv and YY
         self._LY[:, 0, np.arange(m), np.arange(m)] = 1.0
         self._RD = np.zeros((n, 2, m))  # rho and D = s.y
-        self._A = np.zeros((n, m, m))  # D + gamma Y Y^T, refreshed with each pair
         self._gamma = np.zeros(n)  # s.y / y.y of the newest pair
         self.head = np.zeros(n, dtype=np.int64)
         self._eye = np.eye(m)
@@ -149,11 +148,9 @@ class Memory:
         return self.rho[self._rows, self.head] == 0
 
     def _refresh(self, r):
-        """gamma and D + gamma Y Y^T of the rows r (an index array), after a new pair."""
+        """gamma of the rows r (an index array), after a new pair."""
         j = self.head[r]
-        gamma = self._D[r, j] / self.YY[r, j, j]
-        self._gamma[r] = gamma
-        self._A[r] = self.YY[r] * gamma[:, None, None] + self._D[r, :, None] * self._eye
+        self._gamma[r] = self._D[r, j] / self.YY[r, j, j]
 
     def product(self, g, gamma_empty):
         """r = H g (n, d); rows without pairs use H_0 = gamma_empty I (gamma_empty (n,))."""
@@ -162,9 +159,9 @@ class Memory:
             return gamma_empty[:, None] * g
         m = self.m
         gamma = np.where(empty, gamma_empty, self._gamma)[:, None]
-        ab = _mv(self.Z, g)  # [S g, Y g]
+        ab = np.vecdot(self.Z, g[:, None, :])  # [S g, Y g]
         c = _mv(self.Linv, ab[:, :m])
-        e = _mv(self._A, c) - gamma * ab[:, m:]
+        e = self._D * c + gamma * (_mv(self.YY, c) - ab[:, m:])
         w = np.concatenate([np.matmul(e[:, None, :], self.Linv)[:, 0], c], axis=1)
         w[:, m:] *= -gamma  # [L^-T e, -gamma c]
         r = np.matmul(w[:, None, :], self.Z)[:, 0]
@@ -183,7 +180,7 @@ class Memory:
         j = (self.head[r] - 1) % m  # the oldest slot: its pair leaves
         rho = 1.0 / sy
         L, YY = self.Linv, self.YY
-        u = _mv(self.Z if every else self.Z[r], y)  # s_i.y and y_i.y of the slots
+        u = np.vecdot(self.Z if every else self.Z[r], y[:, None, :])  # s_i.y, y_i.y
         u[k, j] = u[k, m + j] = 0.0
         L[r, j], L[r, :, j] = 0.0, 0.0
         col = _mv(L if every else L[r], u[:, :m])
@@ -200,7 +197,7 @@ class Memory:
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
         if _any(rows):
-            self._Z4[rows], self._RD[rows], self._A[rows], self._gamma[rows] = 0.0, 0.0, 0.0, 0.0
+            self._Z4[rows], self._RD[rows], self._gamma[rows] = 0.0, 0.0, 0.0
             self._LY[rows] = 0.0
             self._LY[rows, 0] = self._eye
             self.head[rows] = 0
@@ -208,7 +205,7 @@ class Memory:
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""
         self._Z4, self._LY, self._RD = self._Z4[keep], self._LY[keep], self._RD[keep]
-        self._A, self._gamma, self.head = self._A[keep], self._gamma[keep], self.head[keep]
+        self._gamma, self.head = self._gamma[keep], self.head[keep]
         self._views()
 
 

@@ -159,8 +159,9 @@ def _converge(fun, x, *, memory=40, iters=3000, ftol=1e-12, gtol=1e-8, patience=
 
     A row stops when its relative decrease stays below ``ftol`` for ``patience`` iterations,
     its gradient norm is below ``gtol (1 + |f|)``, or its line search finds no decrease
-    (converged to round-off). A stopped row leaves the working arrays (x, f, g and its
-    memory), so an iteration costs in proportion to the rows still running. Every operation
+    (converged to round-off). A stopped row is frozen (no longer searched), and the frozen
+    rows leave the working arrays (x, f, g and the memory) once they are an eighth of them,
+    so an iteration costs in proportion to the rows still running. Every operation
     acts on each row alone, so a row's iterates do not depend on which other rows share the
     batch or when they stop. The first step (no pairs) is one unit of x along -g.
 
@@ -177,19 +178,21 @@ def _converge(fun, x, *, memory=40, iters=3000, ftol=1e-12, gtol=1e-8, patience=
     f, g, _ = fun_live(x, None)
     gnorm = np.linalg.norm(g, axis=1)
     calm = np.zeros(B, dtype=np.int64)
+    frozen = np.zeros(B, dtype=bool)  # stopped, not yet dropped from the working arrays
     for it in range(iters):
         if live.size == 0:
             break
         unit = 1.0 / np.maximum(gnorm, 1e-300)
         p = -mem.product(g, unit)
         slope = np.vecdot(g, p)
-        uphill = ~(slope < 0)  # a stale memory can do this: steepest descent, fresh memory
+        uphill = ~frozen & ~(slope < 0)  # a stale memory: steepest descent, fresh memory
         if uphill.any():
             mem.clear(uphill)
             p[uphill] = -unit[uphill, None] * g[uphill]
             slope = np.vecdot(g, p)
         x_new, f_new, g_new, _, moved, _ = wolfe_search(fun_live, x, f, g, None, p, slope,
-                                                        np.ones(live.size), slope < 0)
+                                                        np.ones(live.size),
+                                                        ~frozen & (slope < 0))
         s, y = x_new - x, g_new - g
         sy = np.vecdot(s, y)
         mem.push(s, y, moved & (sy > 1e-12 * np.linalg.norm(s, axis=1)
@@ -198,12 +201,19 @@ def _converge(fun, x, *, memory=40, iters=3000, ftol=1e-12, gtol=1e-8, patience=
         calm = np.where(small, calm + 1, 0)
         x, f, g = x_new, f_new, g_new
         gnorm = np.linalg.norm(g, axis=1)
-        stop = (calm >= patience) | (gnorm <= gtol * (1.0 + np.abs(f))) | ~moved
+        stop = ~frozen & ((calm >= patience) | (gnorm <= gtol * (1.0 + np.abs(f))) | ~moved)
         if stop.any():
-            done, go = live[stop], ~stop
+            done = live[stop]
             x_out[done], f_out[done], nit[done] = x[stop], f[stop], it + 1
-            live, x, f, g, gnorm, calm = live[go], x[go], f[go], g[go], gnorm[go], calm[go]
-            mem.take(go)
+            frozen |= stop
+            # Dropping rows copies every working array: done when an eighth have stopped.
+            if frozen.sum() * 8 >= live.size:
+                go = ~frozen
+                live, x, f, g, gnorm, calm = live[go], x[go], f[go], g[go], gnorm[go], calm[go]
+                frozen = frozen[go]
+                mem.take(go)
+    live = live[~frozen]
+    x, f = x[~frozen], f[~frozen]
     x_out[live], f_out[live], nit[live] = x, f, iters  # rows that never stopped
     return x_out, f_out, nit
 
