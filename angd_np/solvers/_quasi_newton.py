@@ -17,24 +17,28 @@ than :math:`y_j`, and :math:`H_0 = \gamma I`, the L-BFGS inverse Hessian is
           \begin{bmatrix} L^{-T}(D + \gamma Y Y^T) L^{-1} & -L^{-T} \\ -L^{-1} & 0
           \end{bmatrix} \begin{bmatrix} S \\ \gamma Y \end{bmatrix},
 
-the same matrix as the two-loop recursion (Nocedal and Wright, Algorithm 7.4) builds, so
+the same matrix as the two-loop recursion (Nocedal and Wright, Algorithm 7.4) builds (the
+package has this one implementation of it), so
 :math:`r = H g` is, with :math:`a = S g`, :math:`b = Y g`, :math:`c = L^{-1} a`,
 
 .. math:: r = \gamma g + S^T L^{-T}\big(D c + \gamma (Y Y^T c - b)\big) - \gamma Y^T c .
 
 Five small matrix products instead of 4m vector operations: at these sizes the cost of an
 operation is its call, not its flops. :math:`L^{-1}` and :math:`Y Y^T` are updated as a
-pair enters (one product with the new y): dropping the oldest pair drops a row and column
-of L that only it fills, which leaves the rest of :math:`L^{-1}`; the newest pair adds a row
-:math:`[s^T y, 0]` and a column, whose inverse has the column
-:math:`-L_{old}^{-1} c'/(s^T y)` (c' the kept s_i against the new y).
+pair enters (one product with the new y). In age order, newest first, L is lower
+triangular; dropping the oldest pair removes its last row and column, and the inverse of
+what remains is the leading block of :math:`L^{-1}` (a property of triangular matrices);
+the newest pair adds a first row :math:`[s^T y, 0]` and a first column c' (the kept
+:math:`s_i^T y`), whose inverse has first column :math:`-L_{old}^{-1} c'/(s^T y)`.
 :math:`\gamma = s^T y / y^T y` of the newest pair (Nocedal and Wright, eq. 7.20); a row
 without pairs gets the caller's :math:`\gamma`.
 
-Each row keeps its pairs in a ring of m slots (a new pair replaces the oldest, and the
-formulas hold in any order of the slots, L being then a permuted triangle). An empty slot
-has s = y = 0, :math:`\rho = 1/s^Ty = 0` and a unit diagonal in :math:`L^{-1}`: it adds
-exact zeros.
+The memory is a ring of m slots, one per iteration, the same slot for every row: an
+iteration replaces the oldest slot by its pair, or by an empty slot where a row has none
+(its pair was skipped, or it did not move), so the memory holds the pairs of the last m
+iterations. The formulas hold in any order of the slots (L is then a permuted triangle).
+An empty slot has s = y = 0, :math:`\rho = 1/s^Ty = 0` and a unit diagonal in
+:math:`L^{-1}`: it adds exact zeros. :math:`\gamma` comes from the newest pair held.
 
 The line search (Nocedal and Wright, Algorithms 3.5 and 3.6)
 ------------------------------------------------------------
@@ -87,15 +91,15 @@ def _mv(A, v):
 
 
 class Memory:
-    """The last ``m`` curvature pairs of each of n rows, and r = H g (module docstring).
+    """The curvature pairs of the last ``m`` iterations of each of n rows, and r = H g.
 
     Attributes
     ----------
     Z : ndarray of float64, shape (n, 2m, d)
-        S in ``Z[:, :m]``, Y in ``Z[:, m:]``: a ring of slots per row.
-    head : ndarray of int64, shape (n,)
-        The slot of each row's newest pair; the next pair replaces slot head - 1 (mod m),
-        the oldest, so slots head, head + 1, ... run from newest to oldest.
+        S in ``Z[:, :m]``, Y in ``Z[:, m:]``: a ring of m slots, one per iteration.
+    head : int
+        The slot the last iteration wrote; the next writes slot head - 1 (mod m), so slots
+        head, head + 1, ... run from newest to oldest, the same for every row.
     rho : ndarray of float64, shape (n, m)
         1/(s.y), 0 in an empty slot.
     Linv : ndarray of float64, shape (n, m, m)
@@ -103,8 +107,10 @@ class Memory:
     YY : ndarray of float64, shape (n, m, m)
         :math:`Y Y^T` in slot order.
 
-    A new pair writes one slot of each array (O(m d) per row, not a shift of the memory):
-    the formulas of the module docstring are the same in any order of the slots.
+    Every iteration writes one slot of every row, the row's new pair or, for a row without
+    one (a skipped pair, a row that did not move), an empty slot: so the slot index is the
+    same for all rows and every write is a plain slice, and the memory holds the pairs of
+    the last m iterations (module docstring).
     """
 
     def __init__(self, n, m, d):
@@ -114,7 +120,7 @@ class Memory:
         self._LY[:, 0, np.arange(m), np.arange(m)] = 1.0
         self._RD = np.zeros((n, 2, m))  # rho and D = s.y
         self._gamma = np.zeros(n)  # s.y / y.y of the newest pair
-        self.head = np.zeros(n, dtype=np.int64)
+        self.head = 0
         self._eye = np.eye(m)
         self._views()
 
@@ -123,34 +129,31 @@ class Memory:
         self.Z = self._Z4.reshape(n, 2 * m, d)
         self.Linv, self.YY = self._LY[:, 0], self._LY[:, 1]
         self.rho, self._D = self._RD[:, 0], self._RD[:, 1]
-        self._rows = np.arange(n)
 
     @classmethod
     def from_arrays(cls, S, Y, rho, Linv, YY, head):
         """A memory from its saved arrays (copies): S, Y (n, m, d), rho (n, m), Linv, YY
-        (n, m, m), head (n,)."""
+        (n, m, m), head (int)."""
         n, m, d = S.shape
         mem = cls(n, m, d)
         mem._Z4[:, 0], mem._Z4[:, 1] = S, Y
-        mem.rho[...], mem.Linv[...], mem.YY[...], mem.head[...] = rho, Linv, YY, head
+        mem.rho[...], mem.Linv[...], mem.YY[...], mem.head = rho, Linv, YY, int(head)
         used = rho > 0
         mem._D[used] = 1.0 / rho[used]  # as push() computes it: the same bits
-        mem._refresh(np.flatnonzero(~mem.empty()))
+        for j in (mem.head + np.arange(m)[::-1]) % m:  # oldest to newest: the newest wins
+            mem._gamma = np.where(used[:, j], mem._D[:, j] / np.where(used[:, j],
+                                                                    mem.YY[:, j, j], 1.0),
+                                  mem._gamma)
         return mem
 
     def arrays(self):
-        """S, Y (n, m, d), rho (n, m), Linv, YY (n, m, m), head (n,): copies."""
+        """S, Y (n, m, d), rho (n, m), Linv, YY (n, m, m) (copies) and head (int)."""
         return (self._Z4[:, 0].copy(), self._Z4[:, 1].copy(), self.rho.copy(),
-                self.Linv.copy(), self.YY.copy(), self.head.copy())
+                self.Linv.copy(), self.YY.copy(), self.head)
 
     def empty(self):
         """(n,) True where a row holds no pair."""
-        return self.rho[self._rows, self.head] == 0
-
-    def _refresh(self, r):
-        """gamma of the rows r (an index array), after a new pair."""
-        j = self.head[r]
-        self._gamma[r] = self._D[r, j] / self.YY[r, j, j]
+        return ~self.rho.any(axis=1)
 
     def product(self, g, gamma_empty):
         """r = H g (n, d); rows without pairs use H_0 = gamma_empty I (gamma_empty (n,))."""
@@ -168,31 +171,33 @@ class Memory:
         r += gamma * g
         return r
 
-    def push(self, s, y, rows, sy):
-        """Insert the pair (s, y) (n, d) with s.y = ``sy`` (n,) as the newest in the rows
-        where ``rows`` (n,) is True, in place of their oldest (module docstring)."""
-        if not _any(rows):
-            return
-        every = _all(rows)
-        r = self._rows if every else np.flatnonzero(rows)
-        s, y, sy = s[r], y[r], sy[r]
-        m, k = self.m, np.arange(r.size)
-        j = (self.head[r] - 1) % m  # the oldest slot: its pair leaves
-        rho = 1.0 / sy
-        L, YY = self.Linv, self.YY
-        u = np.vecdot(self.Z if every else self.Z[r], y[:, None, :])  # s_i.y, y_i.y
-        u[k, j] = u[k, m + j] = 0.0
-        L[r, j], L[r, :, j] = 0.0, 0.0
-        col = _mv(L if every else L[r], u[:, :m])
+    def push(self, s, y, pair, sy):
+        """One iteration: the pair (s, y) (n, d) with s.y = ``sy`` (n,) where ``pair`` (n,)
+        is True, an empty slot elsewhere, in place of every row's oldest slot."""
+        m, L, YY = self.m, self.Linv, self.YY
+        j = self.head = (self.head - 1) % m  # the oldest slot: its pair leaves
+        every = _all(pair)
+        if every:
+            rho = 1.0 / sy
+        else:
+            rho = np.divide(1.0, sy, out=np.zeros_like(sy), where=pair)
+            s, y = np.where(pair[:, None], s, 0.0), np.where(pair[:, None], y, 0.0)
+        u = np.vecdot(self.Z, y[:, None, :])  # s_i.y and y_i.y of the slots
+        u[:, j] = u[:, m + j] = 0.0
+        L[:, j], L[:, :, j] = 0.0, 0.0
+        col = _mv(L, u[:, :m])
         col *= -rho[:, None]
-        L[r, :, j] = col
-        L[r, j, j] = rho
-        YY[r, j], YY[r, :, j] = u[:, m:], u[:, m:]
-        YY[r, j, j] = _dot(y, y)
-        self._Z4[r, 0, j], self._Z4[r, 1, j] = s, y
-        self._RD[r, 0, j], self._RD[r, 1, j] = rho, 1.0 / rho
-        self.head[r] = j
-        self._refresh(r)
+        L[:, :, j] = col
+        L[:, j, j] = rho if every else np.where(pair, rho, 1.0)
+        YY[:, j], YY[:, :, j] = u[:, m:], u[:, m:]
+        YY[:, j, j] = _dot(y, y)
+        self._Z4[:, 0, j], self._Z4[:, 1, j] = s, y
+        self.rho[:, j] = rho
+        self._D[:, j] = (1.0 / rho if every
+                         else np.divide(1.0, rho, out=np.zeros_like(rho), where=pair))
+        gamma = self._D[:, j] / YY[:, j, j] if every else np.divide(
+            self._D[:, j], YY[:, j, j], out=self._gamma.copy(), where=pair)
+        self._gamma = gamma
 
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
@@ -200,12 +205,11 @@ class Memory:
             self._Z4[rows], self._RD[rows], self._gamma[rows] = 0.0, 0.0, 0.0
             self._LY[rows] = 0.0
             self._LY[rows, 0] = self._eye
-            self.head[rows] = 0
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""
         self._Z4, self._LY, self._RD = self._Z4[keep], self._LY[keep], self._RD[keep]
-        self._gamma, self.head = self._gamma[keep], self.head[keep]
+        self._gamma = self._gamma[keep]
         self._views()
 
 

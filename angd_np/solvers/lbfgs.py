@@ -51,12 +51,12 @@ sphere, the best iterate and the stopping counters), one row per instance (d = 2
 key            shape, dtype               meaning
 ============== ========================== ================================================
 ``V``          (n, M, K) complex128       the last iterate's unnormalised V (W = cV)
-``lbfgs_s``    (n, m, d) float64          steps s_j in a ring of slots, zeros when empty
+``lbfgs_s``    (n, m, d) float64          steps s_j, a ring of slots, zeros when empty
 ``lbfgs_y``    (n, m, d) float64          gradient differences y_j (of -f), likewise
 ``lbfgs_rho``  (n, m) float64             1/(s_j.y_j); 0 marks an empty slot
 ``lbfgs_linv`` (n, m, m) float64          L^{-1} of the compact form (identity if empty)
 ``lbfgs_yy``   (n, m, m) float64          Y Y^T
-``lbfgs_head`` (n,) int64                 the slot of the newest pair
+``lbfgs_head`` (n,) int64                 the slot written last (the same for all)
 ``lbfgs_f``    (n,) float64               f at V when the state was written
 ============== ========================== ================================================
 
@@ -206,8 +206,13 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         if not np.all(np.isfinite(saved["V"])) or np.any(power(saved["V"]) == 0):
             raise ValueError("state['V'] must be finite and nonzero for every instance")
         x, failed = sphere.to_x(saved["V"]), saved["failed"]
+        head = saved["lbfgs_head"]
+        if n and not np.all(head == head[0]):
+            raise ValueError(f"state['lbfgs_head'] must be the same slot for every instance, "
+                             f"got {np.unique(head).tolist()}")
         mem = Memory.from_arrays(*(saved[k] for k in ("lbfgs_s", "lbfgs_y", "lbfgs_rho",
-                                                      "lbfgs_linv", "lbfgs_yy", "lbfgs_head")))
+                                                      "lbfgs_linv", "lbfgs_yy")),
+                                 head[0] if n else 0)
     fun = _objective(flat)
     phi, g, W = fun(x)
     if saved is not None and not opts.keep_memory:
@@ -254,7 +259,8 @@ def lbfgs(problem, *, rng=None, state=None, **options):
             break
     S, Y, rho, Linv, YY, head = mem.arrays()
     own = {"W": W.copy(), "V": sphere.to_V(x, (M, K)).copy(), "lbfgs_s": S, "lbfgs_y": Y,
-           "lbfgs_rho": rho, "lbfgs_linv": Linv, "lbfgs_yy": YY, "lbfgs_head": head,
+           "lbfgs_rho": rho, "lbfgs_linv": Linv, "lbfgs_yy": YY,
+           "lbfgs_head": np.full(n, head, dtype=np.int64),
            "lbfgs_f": -phi}
     return finish(problem, flat, tracker, "lbfgs", t0, failed, state=own)
 

@@ -31,7 +31,8 @@ start.
 
 Why memory 40: the interference terms make f ill-conditioned (in the balanced preset most of
 all), and ten curvature pairs are too few. ``python scripts/reference_memory.py`` (50
-instances per scenario, M = 6 to 16) measured memory 40 against 10: 2.7–4.5× fewer L-BFGS
+instances per scenario, M = 6 to 16; with the Armijo backtracking line search this solver
+used before the strong Wolfe one) measured memory 40 against 10: 2.7–4.5× fewer L-BFGS
 iterations and 1.4–1.6× less time in the balanced preset, 1.4–2.6× fewer and 1.1–1.3× less
 time in the paper preset; no instance ended worse by more than 1e-9 relative, and one
 (balanced, 36 dBm) ended 2.9% higher: from the same random start, memory 40's path reached a
