@@ -87,7 +87,7 @@ def _all(mask):
 
 def _mv(A, v):
     """A @ v row by row: A (n, p, q), v (n, q) -> (n, p)."""
-    return np.matmul(A, v[..., None])[..., 0]
+    return np.vecdot(A, v[:, None, :])
 
 
 class Memory:
@@ -129,6 +129,7 @@ class Memory:
         self.Z = self._Z4.reshape(n, 2 * m, d)
         self.Linv, self.YY = self._LY[:, 0], self._LY[:, 1]
         self.rho, self._D = self._RD[:, 0], self._RD[:, 1]
+        self._empty = ~self.rho.any(axis=1)
 
     @classmethod
     def from_arrays(cls, S, Y, rho, Linv, YY, head):
@@ -138,6 +139,7 @@ class Memory:
         mem = cls(n, m, d)
         mem._Z4[:, 0], mem._Z4[:, 1] = S, Y
         mem.rho[...], mem.Linv[...], mem.YY[...], mem.head = rho, Linv, YY, int(head)
+        mem._empty = ~mem.rho.any(axis=1)
         used = rho > 0
         mem._D[used] = 1.0 / rho[used]  # as push() computes it: the same bits
         for j in (mem.head + np.arange(m)[::-1]) % m:  # oldest to newest: the newest wins
@@ -152,17 +154,18 @@ class Memory:
                 self.Linv.copy(), self.YY.copy(), self.head)
 
     def empty(self):
-        """(n,) True where a row holds no pair."""
-        return ~self.rho.any(axis=1)
+        """(n,) True where a row holds no pair (do not modify)."""
+        return self._empty
 
     def product(self, g, gamma_empty):
         """r = H g (n, d); rows without pairs use H_0 = gamma_empty I (gamma_empty (n,))."""
-        empty = self.empty()
+        empty = self._empty
         if _all(empty):
             return gamma_empty[:, None] * g
         m = self.m
-        gamma = np.where(empty, gamma_empty, self._gamma)[:, None]
-        ab = np.vecdot(self.Z, g[:, None, :])  # [S g, Y g]
+        gamma = (np.where(empty, gamma_empty, self._gamma) if _any(empty)
+                 else self._gamma)[:, None]
+        ab = _mv(self.Z, g)  # [S g, Y g]
         c = _mv(self.Linv, ab[:, :m])
         e = self._D * c + gamma * (_mv(self.YY, c) - ab[:, m:])
         w = np.concatenate([np.matmul(e[:, None, :], self.Linv)[:, 0], c], axis=1)
@@ -182,7 +185,7 @@ class Memory:
         else:
             rho = np.divide(1.0, sy, out=np.zeros_like(sy), where=pair)
             s, y = np.where(pair[:, None], s, 0.0), np.where(pair[:, None], y, 0.0)
-        u = np.vecdot(self.Z, y[:, None, :])  # s_i.y and y_i.y of the slots
+        u = _mv(self.Z, y)  # s_i.y and y_i.y of the slots
         u[:, j] = u[:, m + j] = 0.0
         L[:, j], L[:, :, j] = 0.0, 0.0
         col = _mv(L, u[:, :m])
@@ -198,6 +201,7 @@ class Memory:
         gamma = self._D[:, j] / YY[:, j, j] if every else np.divide(
             self._D[:, j], YY[:, j, j], out=self._gamma.copy(), where=pair)
         self._gamma = gamma
+        self._empty = np.zeros(pair.shape, dtype=bool) if every else ~self.rho.any(axis=1)
 
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
@@ -205,6 +209,7 @@ class Memory:
             self._Z4[rows], self._RD[rows], self._gamma[rows] = 0.0, 0.0, 0.0
             self._LY[rows] = 0.0
             self._LY[rows, 0] = self._eye
+            self._empty = self._empty | rows
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""

@@ -235,7 +235,7 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         uphill = moving ^ searching  # a stale memory (or g = 0): steepest descent
         if _any(uphill):
             mem.clear(uphill)
-            empty = empty | uphill
+            empty = mem.empty()
             steepest = _steepest(x, g, opts.step0)
             p[uphill] = -steepest[uphill, None] * g[uphill]
             slope[uphill] = _dot(g[uphill], p[uphill])

@@ -136,5 +136,5 @@ def value_and_grad(x, problem, factor=1.0):
     G = G.reshape(n, -1)
     # the tangent part of G (module docstring), then the factor c of the chain rule
     radial = np.vecdot(flat, G).real / norm2  # vecdot conjugates its first argument
-    G_V = (G - radial[:, None] * flat) * (2.0 * factor * c)[:, None]
+    G_V = (G - radial[:, None] * flat) * (c * (2.0 * factor))[:, None]
     return f, G_V.view(np.float64), W
