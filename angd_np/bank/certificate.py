@@ -50,6 +50,8 @@ of what we found and a better optimum is more likely than elsewhere.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._validate import check_int
@@ -131,7 +133,7 @@ def _newton(W, one, steps, f_floor):
     return best
 
 
-def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
+def polish(W, problem, *, iters=2000, newton_steps=6, maxiter=None) -> np.ndarray:
     """Climb from each W to the local optimum it leads to, on the power sphere.
 
     BFGS (scipy) on the normalised objective, then ``newton_steps`` Newton steps (module
@@ -143,8 +145,9 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
         Starting points, nonzero; need not be on the sphere.
     problem : Problem
         n instances (H of shape (n, M, K)).
-    maxiter : int
-        BFGS iterations per instance.
+    iters : int
+        BFGS iterations per instance (formerly ``maxiter``, still accepted with a
+        DeprecationWarning).
     newton_steps : int
 
     Returns
@@ -155,7 +158,11 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
         from scipy.optimize import minimize
     except ImportError as exc:
         raise ImportError("certifying a bank needs scipy: pip install 'angd_np[cvx]'") from exc
-    maxiter = check_int(maxiter, "maxiter", minimum=1)
+    if maxiter is not None:
+        warnings.warn("polish(): maxiter is renamed iters; the old name will be removed in "
+                      "the next version", DeprecationWarning, stacklevel=2)
+        iters = maxiter
+    iters = check_int(iters, "iters", minimum=1)
     newton_steps = check_int(newton_steps, "newton_steps", minimum=0)
     W = np.asarray(W, dtype=np.complex128)
     if W.ndim != 3 or W.shape != problem.H.shape:
@@ -175,7 +182,7 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
 
         x0 = sphere.to_x(W[j][None])[0]
         res = minimize(fun, x0, jac=True, method="BFGS",
-                       options={"gtol": 1e-12, "maxiter": maxiter})
+                       options={"gtol": 1e-12, "maxiter": iters})
         W_res = sphere.to_W(sphere.to_V(res.x[None], W.shape[1:]), problem.p_max)[0]
         W_j = _newton(W_res, one, newton_steps, f_start[j])
         if W_j is not None:
