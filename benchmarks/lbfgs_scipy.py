@@ -190,7 +190,11 @@ def format_rows(rows, args) -> str:
             f"| {r['ms_ours']:.2f} / {r['ms_scipy']:.2f} ({r['ms_ours'] / r['ms_scipy']:.2f}) "
             f"| {r['ms_batch']:.3f} / {r['ms_big']:.3f} ({r['ms_batch'] / r['ms_scipy']:.2f} / "
             f"{r['ms_big'] / r['ms_scipy']:.2f}) |")
-    return head + "\n".join(out) + "\n"
+    note = ("\nTimes are medians over instances and rounds, ours and scipy's interleaved "
+            "instance by instance in one run; on a shared machine compare the ratios, not the "
+            "milliseconds. Batched: ``lbfgs`` on all instances in one call, the time shared "
+            "evenly.\n")
+    return head + "\n".join(out) + "\n" + note
 
 
 def main(argv=None):
