@@ -122,6 +122,7 @@ class Memory:
         self._gamma = np.zeros(n)  # s.y / y.y of the newest pair
         self.head = 0
         self._eye = np.eye(m)
+        self._no_empty = np.zeros(n, dtype=bool)
         self._views()
 
     def _views(self):
@@ -129,7 +130,14 @@ class Memory:
         self.Z = self._Z4.reshape(n, 2 * m, d)
         self.Linv, self.YY = self._LY[:, 0], self._LY[:, 1]
         self.rho, self._D = self._RD[:, 0], self._RD[:, 1]
-        self._empty = ~self.rho.any(axis=1)
+        self._set_empty(~self.rho.any(axis=1))
+
+    def _set_empty(self, empty):
+        """Keep the rows without pairs, and whether that is none or all of them (cached:
+        :meth:`product` asks every iteration)."""
+        self._empty = empty
+        count = np.count_nonzero(empty)
+        self.all_empty, self._some_empty = count == empty.size, count > 0
 
     @classmethod
     def from_arrays(cls, S, Y, rho, Linv, YY, head):
@@ -139,7 +147,7 @@ class Memory:
         mem = cls(n, m, d)
         mem._Z4[:, 0], mem._Z4[:, 1] = S, Y
         mem.rho[...], mem.Linv[...], mem.YY[...], mem.head = rho, Linv, YY, int(head)
-        mem._empty = ~mem.rho.any(axis=1)
+        mem._set_empty(~mem.rho.any(axis=1))
         used = rho > 0
         mem._D[used] = 1.0 / rho[used]  # as push() computes it: the same bits
         for j in (mem.head + np.arange(m)[::-1]) % m:  # oldest to newest: the newest wins
@@ -158,12 +166,12 @@ class Memory:
         return self._empty
 
     def product(self, g, gamma_empty):
-        """r = H g (n, d); rows without pairs use H_0 = gamma_empty I (gamma_empty (n,))."""
-        empty = self._empty
-        if _all(empty):
+        """r = H g (n, d); rows without pairs use H_0 = gamma_empty I (gamma_empty (n,), or
+        None when every row holds a pair)."""
+        if self.all_empty:
             return gamma_empty[:, None] * g
         m = self.m
-        gamma = (np.where(empty, gamma_empty, self._gamma) if _any(empty)
+        gamma = (np.where(self._empty, gamma_empty, self._gamma) if self._some_empty
                  else self._gamma)[:, None]
         ab = _mv(self.Z, g)  # [S g, Y g]
         c = _mv(self.Linv, ab[:, :m])
@@ -201,7 +209,10 @@ class Memory:
         gamma = self._D[:, j] / YY[:, j, j] if every else np.divide(
             self._D[:, j], YY[:, j, j], out=self._gamma.copy(), where=pair)
         self._gamma = gamma
-        self._empty = np.zeros(pair.shape, dtype=bool) if every else ~self.rho.any(axis=1)
+        if every:
+            self._empty, self.all_empty, self._some_empty = self._no_empty, False, False
+        else:
+            self._set_empty(~self.rho.any(axis=1))
 
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
@@ -209,12 +220,13 @@ class Memory:
             self._Z4[rows], self._RD[rows], self._gamma[rows] = 0.0, 0.0, 0.0
             self._LY[rows] = 0.0
             self._LY[rows, 0] = self._eye
-            self._empty = self._empty | rows
+            self._set_empty(self._empty | rows)
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""
         self._Z4, self._LY, self._RD = self._Z4[keep], self._LY[keep], self._RD[keep]
         self._gamma = self._gamma[keep]
+        self._no_empty = self._no_empty[keep]
         self._views()
 
 

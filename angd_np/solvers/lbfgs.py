@@ -82,7 +82,7 @@ import numpy as np
 
 from .._validate import check_int
 from ..objective import power
-from . import sphere
+from . import _lbfgs_one, sphere
 from ._quasi_newton import Memory, _all, _any, _dot, wolfe_search
 from .iterative import (
     BestTracker,
@@ -228,7 +228,10 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         tracker.deactivate(bad)
     stalled = np.zeros(n, dtype=bool)  # at round-off: skipped (module docstring)
     ones = np.ones(n)
-    for t in range(opts.iters if _any(tracker.active) else 0):
+    if n == 1 and tracker.active[0]:  # one instance: the same iterations, no batch overhead
+        x, phi, W = _lbfgs_one.run(fun, x, phi, g, W, mem, tracker, opts,
+                                   False)
+    for t in range(opts.iters if n != 1 and _any(tracker.active) else 0):
         moving = tracker.active & ~stalled if _any(stalled) else tracker.active
         empty = mem.empty()
         steepest = _steepest(x, g, opts.step0) if _any(empty) else ones
