@@ -130,6 +130,7 @@ class Memory:
         self.Z = self._Z4.reshape(n, 2 * m, d)
         self.Linv, self.YY = self._LY[:, 0], self._LY[:, 1]
         self.rho, self._D = self._RD[:, 0], self._RD[:, 1]
+        self._w = np.empty((n, 2 * m))  # a buffer of product()
         self._set_empty(~self.rho.any(axis=1))
 
     def _set_empty(self, empty):
@@ -175,9 +176,13 @@ class Memory:
                  else self._gamma)[:, None]
         ab = _mv(self.Z, g)  # [S g, Y g]
         c = _mv(self.Linv, ab[:, :m])
-        e = self._D * c + gamma * (_mv(self.YY, c) - ab[:, m:])
-        w = np.concatenate([np.matmul(e[:, None, :], self.Linv)[:, 0], c], axis=1)
-        w[:, m:] *= -gamma  # [L^-T e, -gamma c]
+        e = _mv(self.YY, c)
+        e -= ab[:, m:]
+        e *= gamma
+        e += self._D * c  # D c + gamma (Y Y^T c - b)
+        w = self._w  # [L^-T e, -gamma c]
+        np.matmul(e[:, None, :], self.Linv, out=w[:, None, :m])
+        np.multiply(c, -gamma, out=w[:, m:])
         r = np.matmul(w[:, None, :], self.Z)[:, 0]
         r += gamma * g
         return r
@@ -193,21 +198,19 @@ class Memory:
         else:
             rho = np.divide(1.0, sy, out=np.zeros_like(sy), where=pair)
             s, y = np.where(pair[:, None], s, 0.0), np.where(pair[:, None], y, 0.0)
-        u = _mv(self.Z, y)  # s_i.y and y_i.y of the slots
-        u[:, j] = u[:, m + j] = 0.0
-        L[:, j], L[:, :, j] = 0.0, 0.0
+        self._Z4[:, 0, j], self._Z4[:, 1, j] = s, y
+        u = _mv(self.Z, y)  # s_i.y and y_i.y of the slots, the new one's included
+        L[:, j], L[:, :, j] = 0.0, 0.0  # so the new slot's s.y adds an exact 0 to col
         col = _mv(L, u[:, :m])
         col *= -rho[:, None]
         L[:, :, j] = col
         L[:, j, j] = rho if every else np.where(pair, rho, 1.0)
-        YY[:, j], YY[:, :, j] = u[:, m:], u[:, m:]
-        YY[:, j, j] = _dot(y, y)
-        self._Z4[:, 0, j], self._Z4[:, 1, j] = s, y
+        YY[:, j], YY[:, :, j] = u[:, m:], u[:, m:]  # y.y of the new slot on the diagonal
         self.rho[:, j] = rho
         self._D[:, j] = (1.0 / rho if every
                          else np.divide(1.0, rho, out=np.zeros_like(rho), where=pair))
-        gamma = self._D[:, j] / YY[:, j, j] if every else np.divide(
-            self._D[:, j], YY[:, j, j], out=self._gamma.copy(), where=pair)
+        gamma = self._D[:, j] / u[:, m + j] if every else np.divide(
+            self._D[:, j], u[:, m + j], out=self._gamma.copy(), where=pair)
         self._gamma = gamma
         if every:
             self._empty, self.all_empty, self._some_empty = self._no_empty, False, False
