@@ -68,7 +68,7 @@ def machine() -> list[str]:
         pass
     lines = [f"cores: {os.cpu_count()} ({cpu})",
              f"python {platform.python_version()}, numpy {numpy.__version__}, "
-             f"angd_np {an.__version__}"]
+             f"angd_np {an.__version__}{commit()}"]
     try:
         import scipy
 
@@ -85,6 +85,23 @@ def machine() -> list[str]:
     except ImportError:
         lines.append("BLAS: unknown (threadpoolctl not installed)")
     return lines
+
+
+def commit() -> str:
+    """" (git <short hash>)" of the checkout this angd_np was imported from, if it is one."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(an.__file__).parent, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True,
+                               cwd=Path(an.__file__).parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if out.returncode:
+        return ""
+    return f" (git {out.stdout.strip()}{', modified' if dirty else ''})"
 
 
 def zf_start(one):
@@ -210,6 +227,8 @@ def main(argv=None):
     p.add_argument("--blas-threads", type=int, default=1)
     p.add_argument("--quick", action="store_true", help="(16, 2), 8 instances, big 100")
     p.add_argument("--out", default=str(RESULTS), help="Markdown file (default %(default)s)")
+    p.add_argument("--note", default="", help="a line added under the table (e.g. that the "
+                   "machine was shared with other jobs)")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.n, args.big, args.repeats = "16x2", 8, 100, 2
@@ -244,7 +263,8 @@ def main(argv=None):
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("# lbfgs against scipy's L-BFGS-B\n\n" + "\n".join(
-            f"- {line}" for line in header) + "\n\n" + table)
+            f"- {line}" for line in header) + "\n\n" + table
+            + (f"\n{args.note}\n" if args.note else ""))
     return 0
 
 

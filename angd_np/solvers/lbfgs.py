@@ -27,7 +27,9 @@ taken without the curvature condition, after ``max_evals`` trials, enters only i
 :math:`s_k^T y_k > 10^{-12}\|s_k\|\|y_k\|`). Each trial is one
 :func:`~angd_np.objective.csbf_and_grad` call on the rows still searching, so a batch pays for
 its slowest instance; when every row accepts its first trial, which is most iterations, the
-iteration costs one call and no gather. Memory 10 (scipy's default too) and step0 = 0.1
+iteration costs one call and no gather. A single instance runs the same iterations in
+:mod:`._lbfgs_one`, a loop without row masks or gathers (bit for bit its row of a batch).
+Memory 10 (scipy's default too) and step0 = 0.1
 were measured on instances apart from the benchmark's: memory 20 reached a median gap of
 1e-3 in about as many iterations, memory 5 in up to 2.5 times as many; step0 from 0.01 to
 1 changed little, since the line search lengthens a short first step.

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import angd_np as an
 from angd_np import Scenario, csbf, power
-from angd_np.solvers import _quasi_newton, optimality_gap, sphere
+from angd_np.solvers import _lbfgs_one, _quasi_newton, optimality_gap, sphere
 from angd_np.solvers import iterative as _iterative
 from angd_np.solvers import lbfgs as _module
 from angd_np.solvers._quasi_newton import Memory
@@ -353,3 +353,37 @@ def test_numpy_alone_is_enough(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok")
+
+
+def test_one_instance_runs_the_lean_loop_and_equals_its_batch_row_with_every_option(
+        monkeypatch):
+    """n = 1 takes the loop of _lbfgs_one (no batch bookkeeping); its history, best W,
+    stopping and state are its row of the batched loop's, bit for bit, and 12 + 12
+    iterations from the state are the 24-iteration run."""
+    ran = []
+    original = _lbfgs_one.run
+    monkeypatch.setattr(_lbfgs_one, "run", lambda *a: ran.append(1) or original(*a))
+    problem = Scenario.preset("paper", n_tx=5).draw(3, rng=8)
+    for options in (dict(init="zf"), dict(init="random", rng=[4, 5, 6], memory=3),
+                    dict(init="zf", tol=1e-7, patience=4), dict(init="zf", max_evals=2)):
+        options = dict(options)
+        rng = options.pop("rng", None)
+        batch = lbfgs(problem, iters=60, rng=rng, **options)
+        assert not ran
+        for i in range(3):
+            alone = lbfgs(problem[i:i + 1], iters=60, rng=None if rng is None else rng[i:i + 1],
+                          **options)
+            assert ran.pop()
+            np.testing.assert_array_equal(alone.history[0], batch.history[i])
+            assert alone.nit[0] == batch.nit[i]
+            # an early-stopped row of a batch keeps receiving empty slots (one head for all
+            # rows) while the others run; its iterates and best point are what count
+            keys = ("best_W", "V", "active") + (() if "tol" in options else (
+                "lbfgs_s", "lbfgs_linv", "lbfgs_yy", "lbfgs_head", "since"))
+            for key in keys:
+                np.testing.assert_array_equal(alone.state[key][0], batch.state[key][i])
+    one = problem[:1]
+    half = lbfgs(one, iters=12, init="zf")
+    whole = lbfgs(one, iters=24, init="zf")
+    np.testing.assert_array_equal(lbfgs(one, iters=12, state=half.state).history[0],
+                                  whole.history[0, 12:])
