@@ -163,6 +163,14 @@ def _objective(flat):
     return fun
 
 
+def _objective_one(one):
+    """fun(x) -> (phi = -f, grad phi, W) for one instance (x of shape (1, 2MK))."""
+    def fun(x):
+        f, g, W = sphere.value_and_grad_one(x, one, -1.0)
+        return -f, g, W
+    return fun
+
+
 def lbfgs(problem, *, rng=None, state=None, **options):
     r"""L-BFGS on the full-power sphere from one start, keeping the best iterate.
 
@@ -234,7 +242,7 @@ def lbfgs(problem, *, rng=None, state=None, **options):
     stalled = np.zeros(n, dtype=bool)  # at round-off: skipped (module docstring)
     ones = np.ones(n)
     if n == 1 and tracker.active[0]:  # one instance: the same iterations, no batch overhead
-        x, phi, W = _lbfgs_one.run(fun, x, phi, g, W, mem, tracker, opts,
+        x, phi, W = _lbfgs_one.run(_objective_one(flat), x, phi, g, W, mem, tracker, opts,
                                    False)
     for t in range(opts.iters if n != 1 and _any(tracker.active) else 0):
         moving = tracker.active & ~stalled if _any(stalled) else tracker.active

@@ -100,3 +100,15 @@ def test_a_shared_and_a_per_instance_target_matrix_give_the_same_rows(preset):
     b = sphere.value_and_grad(x[idx], sphere.rows(per_row, idx))
     np.testing.assert_allclose(a[0], b[0], rtol=1e-13)
     np.testing.assert_allclose(a[1], b[1], rtol=1e-10, atol=1e-12 * np.abs(a[1]).max())
+
+
+@pytest.mark.parametrize("preset", ["paper", "balanced"])
+def test_the_one_instance_evaluation_is_its_row_of_the_batched_one_bit_for_bit(preset):
+    problem = Scenario.preset(preset, n_tx=7, n_users=3).draw(5, rng=2)
+    x = np.random.default_rng(3).standard_normal((5, 42)) * np.logspace(-3, 2, 5)[:, None]
+    f, g, W = sphere.value_and_grad(x, problem, -0.7)
+    for i in range(5):
+        f1, g1, W1 = sphere.value_and_grad_one(x[i:i + 1], problem[i:i + 1], -0.7)
+        assert f1[0] == f[i]
+        np.testing.assert_array_equal(g1[0], g[i])
+        np.testing.assert_array_equal(W1[0], W[i])
