@@ -17,7 +17,7 @@ Per instance: ZF and MMSE (if M >= K); the sensing beam (principal eigenvector o
 in each user's column in turn, and ZF plus the sensing beam mixed at equal power; ``starts``
 random CN(0, I) matrices (default 4, from the instance's own random stream); and any arrays
 the caller passes as ``init``. All (start, instance) pairs run at once in a batched L-BFGS
-(:func:`_converge`, memory 40, the strong Wolfe line search and curvature memory of
+(:func:`_converge`, memory 20, the strong Wolfe line search and curvature memory of
 :mod:`._quasi_newton` that ``lbfgs`` uses) on -f/|f(best start)| (objective ~1), stopping
 when the relative decrease stays below ``ftol`` = 1e-12 for 5 iterations, the gradient norm
 is below ``gtol`` = 1e-8, the line search finds no decrease (round-off), or after ``iters``
@@ -29,16 +29,19 @@ row alone, an instance gets bit for bit the result and ``nit`` it gets when solv
 An end point never counts below its start, so the result is at least the value of every
 start.
 
-Why memory 40: the interference terms make f ill-conditioned (in the balanced preset most of
-all), and ten curvature pairs are too few. ``python scripts/reference_memory.py`` (50
-instances per scenario, M = 6 to 16; with the Armijo backtracking line search this solver
-used before the strong Wolfe one) measured memory 40 against 10: 2.7–4.5× fewer L-BFGS
-iterations and 1.4–1.6× less time in the balanced preset, 1.4–2.6× fewer and 1.1–1.3× less
-time in the paper preset; no instance ended worse by more than 1e-9 relative, and one
-(balanced, 36 dBm) ended 2.9% higher: from the same random start, memory 40's path reached a
-better local optimum. Memory 20 and 80 were slower than 40. Over the 1000-trial runs the
-reference's own mean sum rate moved by at most 0.02 bit/s/Hz (a different local optimum won
-on a few trials); every other method's gap stayed the same to the reports' precision.
+Why memory 20: the interference terms make f ill-conditioned (in the balanced preset most of
+all), and ten curvature pairs are too few: at memory 10 a balanced (M = 10 or 16) start needs
+3-4.5 times the iterations it needs at 40. But the compact-form product (:mod:`._quasi_newton`)
+reads all 2m stored vectors of every row three times an iteration, so at memory 40 a large batch
+spends more per iteration than the fewer iterations save. On the shipped banks (paper and
+balanced, M = 10 and 16, their first 100 instances batched in one call, and 20 one at a time)
+memory 20 was the only one of 10, 20 and 40 that took less time than the two-loop L-BFGS (memory
+40, Armijo backtracking) this solver used before in every scenario: 0.44-0.94 of its time
+batched and 0.36-0.86 one at a time, where memory 40 took 0.87-1.32 batched (0.33-0.38 one at a
+time) and memory 10 0.43-1.31. No instance ended more than 1e-9 relative below a bank's f_best
+that the earlier version reached (instance 18 of paper-m16, below f_best by 3.6e-4 at every
+memory, is the known limit below: the bank's own reference missed it too, and whether a random
+start reaches its basin depends on the draw).
 
 Known limit: a local search cannot leave the basin it starts in. In the paper preset CCPA
 found, on 1 of 20 instances, a point where the weak user gets a little power (4.6e-5
@@ -78,7 +81,7 @@ class ReferenceOptions(SolverOptions):
     ftol: float = 1e-12
     gtol: float = 1e-8
     iters: int = 3000
-    memory: int = 40
+    memory: int = 20
 
     def __post_init__(self):
         self._set("starts", check_int(self.starts, "starts", minimum=0))
@@ -148,7 +151,7 @@ def _starts(problem, n_random, rngs, init):
     return scale_to_power(S, problem.p_max)
 
 
-def _converge(fun, x, *, memory=40, iters=3000, ftol=1e-12, gtol=1e-8, patience=5):
+def _converge(fun, x, *, memory=20, iters=3000, ftol=1e-12, gtol=1e-8, patience=5):
     """Minimise B independent smooth functions at once, one per row of x (B, d).
 
     L-BFGS with the strong Wolfe line search of :mod:`._quasi_newton`, every quantity with a
@@ -239,8 +242,8 @@ def reference(problem, *, rng=None, **options) -> Result:
     ftol : float, default 1e-12; gtol : float, default 1e-8; iters : int, default 3000
         L-BFGS tolerances on the objective normalised to ~1, and its iteration cap per
         start (formerly ``maxiter``).
-    memory : int, default 40
-        Curvature pairs kept by the batched L-BFGS (module docstring: why 40).
+    memory : int, default 20
+        Curvature pairs kept by the batched L-BFGS (module docstring: why 20).
 
     Returns
     -------

@@ -130,7 +130,7 @@ def test_reference_rejects_bad_starts_and_unknown_options():
 def test_a_longer_memory_reaches_the_same_optimum_in_fewer_iterations():
     problem = Scenario.preset("balanced", n_tx=6).draw(4, 3)
     short = reference(problem, rng=1, memory=10)
-    long = reference(problem, rng=1)  # memory 40
+    long = reference(problem, rng=1)  # memory 20
     np.testing.assert_allclose(long.csbf, short.csbf, rtol=1e-8)
     assert long.nit.sum() < short.nit.sum()
 
