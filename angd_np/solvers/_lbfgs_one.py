@@ -20,6 +20,9 @@ import numpy as np
 from ._quasi_newton import _Search
 
 _CURVATURE = 1e-12  # as lbfgs: relative s.y a pair taken without the Wolfe conditions needs
+_PAIR = {True: np.ones(1, dtype=bool), False: np.zeros(1, dtype=bool)}  # push's pair (n,)
+for _flag in _PAIR.values():
+    _flag.flags.writeable = False
 
 
 def run(fun, x, phi, g, W, mem, tracker, opts, stalled):
@@ -44,8 +47,9 @@ def run(fun, x, phi, g, W, mem, tracker, opts, stalled):
     """
     c1, c2, step0, max_evals = opts.armijo, opts.wolfe, opts.step0, opts.max_evals
     lean = tracker.tol is None  # otherwise the tracker's stopping rule runs every iteration
-    history, best_W, best_f = tracker.history[0], tracker.W, tracker.f
-    f = -phi[0]
+    history = tracker.history[0]
+    best, best_f = None, float(tracker.f[0])  # the best iterate's W (never written to)
+    f = float(-phi[0])
     t = -1
     for t in range(opts.iters):
         if stalled:  # as the batched loop: an empty slot a round, the same f recorded
@@ -53,15 +57,17 @@ def run(fun, x, phi, g, W, mem, tracker, opts, stalled):
         else:
             x, phi, g, W, stalled = _iteration(fun, x, phi, g, W, mem, c1, c2, step0,
                                                max_evals)
-            f = -phi[0]
+            f = float(-phi[0])
         if lean:
             history[t] = f
-            if f > best_f[0]:
-                best_W[...], best_f[0] = W, f
+            if f > best_f:
+                best, best_f = W, f
         elif not tracker.update(t, W, -phi):
             break
     if lean:
         tracker.nit[0] = t + 1
+        if best is not None:
+            tracker.W[...], tracker.f[0] = best, best_f
     return x, phi, W
 
 
@@ -109,7 +115,7 @@ def _iteration(fun, x, phi, g, W, mem, c1, c2, step0, max_evals):
     pair = sy[0] > 0
     if pair and not wolfe:  # a fallback step: its pair must show clear positive curvature
         pair = sy[0] > _CURVATURE * math.sqrt(float(np.vecdot(s, s)[0] * np.vecdot(y, y)[0]))
-    mem.push(s, y, np.array([pair]), sy)
+    mem.push(s, y, _PAIR[bool(pair)], sy)
     return x_new, phi_new, g_new, W_new, False
 
 
