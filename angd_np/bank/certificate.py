@@ -50,10 +50,13 @@ of what we found and a better optimum is more likely than elsewhere.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._validate import check_int
-from ..objective import csbf, csbf_and_grad, power, tangent_component
+from ..objective import csbf, csbf_and_grad, tangent_component
+from ..solvers import sphere
 
 __all__ = ["STATIONARITY_THRESHOLD", "SPREAD_TOLERANCE", "stationarity_residual", "polish",
            "certify"]
@@ -87,27 +90,6 @@ def stationarity_residual(W, problem) -> np.ndarray:
     return np.linalg.norm(tangent, axis=(-2, -1)) / np.linalg.norm(G, axis=(-2, -1))
 
 
-def _sphere_gradient(x, rows, shape):
-    """f and the real ascent gradient of f(sqrt(p) V/||V||) w.r.t. x = [Re V, Im V].
-
-    x has shape (B, 2MK), one row per instance of ``rows`` (a Problem of B instances, or one
-    instance broadcast to B rows). Convention of objective.py: the real gradient is 2 G_V.
-    """
-    M, K = shape
-    V = (x[:, : M * K] + 1j * x[:, M * K:]).reshape(-1, M, K)
-    norm2 = power(V)
-    c = np.sqrt(rows.p_max / norm2)[:, None, None]
-    f, G = csbf_and_grad(c * V, rows)
-    G_V = (2.0 * c * tangent_component(V, G, norm2)).reshape(len(V), -1)
-    return f, np.concatenate([G_V.real, G_V.imag], axis=1)
-
-
-def _to_W(x, shape, p_max):
-    M, K = shape
-    V = (x[: M * K] + 1j * x[M * K:]).reshape(M, K)
-    return V * np.sqrt(p_max / power(V))
-
-
 def _newton(W, one, steps, f_floor):
     """Newton steps on the tangential gradient of one instance (module docstring).
 
@@ -119,21 +101,22 @@ def _newton(W, one, steps, f_floor):
     """
     shape = W.shape
     d = 2 * W.size
-    x = np.concatenate([W.real.ravel(), W.imag.ravel()])
-    f, g = _sphere_gradient(x[None], one, shape)
+    x = sphere.to_x(W[None])[0]
+    f, g = sphere.value_and_grad(x[None], one)[:2]
     rows = one.with_(H=np.broadcast_to(one.H, (2 * d,) + one.H.shape[-2:]),
                      A=np.broadcast_to(one.A, (2 * d,) + one.A.shape[-2:]))
     best, best_norm = None, np.inf
     smallest = np.linalg.norm(g)
     for k in range(steps + 1):
-        W_k, norm_k = _to_W(x, shape, one.p_max), np.linalg.norm(g)
+        W_k = sphere.to_W(sphere.to_V(x[None], shape), one.p_max)[0]
+        norm_k = np.linalg.norm(g)
         if norm_k < best_norm and csbf(W_k[None], one)[0] >= f_floor:
             best, best_norm = W_k, norm_k
         if k == steps:
             break
         h = 1e-6 * np.linalg.norm(x)
         E = h * np.eye(d)
-        _, g_pm = _sphere_gradient(np.concatenate([x + E, x - E]), rows, shape)
+        _, g_pm = sphere.value_and_grad(np.concatenate([x + E, x - E]), rows)[:2]
         J = (g_pm[:d] - g_pm[d:]).T / (2 * h)
         J = 0.5 * (J + J.T)  # a Hessian: symmetric up to finite-difference noise
         # Least squares: J is singular along the radial direction and along each column's
@@ -141,7 +124,7 @@ def _newton(W, one, steps, f_floor):
         step = np.linalg.lstsq(J, -g[0], rcond=1e-9)[0]
         x_new = x + step
         x_new *= np.sqrt(one.p_max) / np.linalg.norm(x_new)
-        f_new, g_new = _sphere_gradient(x_new[None], one, shape)
+        f_new, g_new = sphere.value_and_grad(x_new[None], one)[:2]
         if not (f_new[0] >= f[0] - _ROUNDING * abs(f[0])
                 and np.linalg.norm(g_new) <= 10 * smallest):
             break
@@ -150,7 +133,7 @@ def _newton(W, one, steps, f_floor):
     return best
 
 
-def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
+def polish(W, problem, *, iters=2000, newton_steps=6, maxiter=None) -> np.ndarray:
     """Climb from each W to the local optimum it leads to, on the power sphere.
 
     BFGS (scipy) on the normalised objective, then ``newton_steps`` Newton steps (module
@@ -162,8 +145,9 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
         Starting points, nonzero; need not be on the sphere.
     problem : Problem
         n instances (H of shape (n, M, K)).
-    maxiter : int
-        BFGS iterations per instance.
+    iters : int
+        BFGS iterations per instance (formerly ``maxiter``, still accepted with a
+        DeprecationWarning).
     newton_steps : int
 
     Returns
@@ -174,7 +158,11 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
         from scipy.optimize import minimize
     except ImportError as exc:
         raise ImportError("certifying a bank needs scipy: pip install 'angd_np[cvx]'") from exc
-    maxiter = check_int(maxiter, "maxiter", minimum=1)
+    if maxiter is not None:
+        warnings.warn("polish(): maxiter is renamed iters; the old name will be removed in "
+                      "the next version", DeprecationWarning, stacklevel=2)
+        iters = maxiter
+    iters = check_int(iters, "iters", minimum=1)
     newton_steps = check_int(newton_steps, "newton_steps", minimum=0)
     W = np.asarray(W, dtype=np.complex128)
     if W.ndim != 3 or W.shape != problem.H.shape:
@@ -189,14 +177,14 @@ def polish(W, problem, *, maxiter=2000, newton_steps=6) -> np.ndarray:
         scale = max(abs(f_start[j]), 1e-300)
 
         def fun(z, one=one, scale=scale):  # (called inside this iteration only)
-            f, g = _sphere_gradient(z[None], one, W.shape[1:])
+            f, g = sphere.value_and_grad(z[None], one)[:2]
             return -f[0] / scale, -g[0] / scale
 
-        x0 = np.concatenate([W[j].real.ravel(), W[j].imag.ravel()])
+        x0 = sphere.to_x(W[j][None])[0]
         res = minimize(fun, x0, jac=True, method="BFGS",
-                       options={"gtol": 1e-12, "maxiter": maxiter})
-        W_j = _newton(_to_W(res.x, W.shape[1:], problem.p_max), one, newton_steps,
-                      f_start[j])
+                       options={"gtol": 1e-12, "maxiter": iters})
+        W_res = sphere.to_W(sphere.to_V(res.x[None], W.shape[1:]), problem.p_max)[0]
+        W_j = _newton(W_res, one, newton_steps, f_start[j])
         if W_j is not None:
             out[j] = W_j
     return out

@@ -8,67 +8,65 @@ Why the sphere
 The optimum of (P1) uses the full power: scaling W by c > 1 multiplies every useful and
 interfering power by c² against the same noise, which raises every SINR, and multiplies the
 beampattern gain by c². So we search over :math:`W = \sqrt{p_{max}}\, V / \|V\|_F` with V
-unconstrained: an unconstrained smooth problem in 2MK real variables, for L-BFGS.
-
-The gradient through the normalisation
---------------------------------------
-With :math:`c = \sqrt{p_{max}}/\|V\|` and :math:`G = \partial f/\partial W^*` (from
-:func:`angd_np.objective.csbf_and_grad`), :math:`d c = -c\,\mathrm{Re}\langle V, dV\rangle /
-\|V\|^2`, hence
-
-.. math:: \partial f / \partial V^* = c\,\big(G - \mathrm{Re}\langle V, G\rangle\, V / \|V\|^2\big),
-
-only the part of G tangent to the sphere survives. scipy wants the real gradient with respect
-to x = [Re V, Im V], which is :math:`[2\,\mathrm{Re}\,G_V,\ 2\,\mathrm{Im}\,G_V]` (the
-convention of ``objective.py``).
+unconstrained: an unconstrained smooth problem in 2MK real variables, for L-BFGS
+(:mod:`.sphere`: the map and its gradient).
 
 Starts and tolerance
 --------------------
 Per instance: ZF and MMSE (if M >= K); the sensing beam (principal eigenvector of A A^H) put
 in each user's column in turn, and ZF plus the sensing beam mixed at equal power; ``starts``
 random CN(0, I) matrices (default 4, from the instance's own random stream); and any arrays
-the caller passes as ``W0``. All (start, instance) pairs run at once in a batched L-BFGS
-(``_batched_lbfgs``, memory 40) on -f/abs(f(best start)) (objective ~1), stopping when the
-relative decrease stays below ``ftol`` = 1e-12 for 5 iterations, the gradient norm is below
-``gtol`` = 1e-8, or after ``maxiter`` = 3000 iterations; each instance's best end point is
-then polished by scipy's L-BFGS-B (at most 200 iterations). The slowest rows run about twice
+the caller passes as ``init``. All (start, instance) pairs run at once in a batched L-BFGS
+(``_converge``, memory 20, the strong Wolfe line search and curvature memory of
+``_quasi_newton`` that ``lbfgs`` uses) on -f/abs(f(best start)) (objective ~1), stopping
+when the relative decrease stays below ``ftol`` = 1e-12 for 5 iterations, the gradient norm
+is below ``gtol`` = 1e-8, the line search finds no decrease (round-off), or after ``iters``
+= 3000 iterations; each instance's best end point is then polished by scipy's L-BFGS-B (at
+most 200 iterations). The slowest rows run about twice
 as many iterations as the median one, so a row that stops leaves the working arrays: the
 tail costs in proportion to the rows still running, and since every operation acts on each
 row alone, an instance gets bit for bit the result and ``nit`` it gets when solved alone.
 An end point never counts below its start, so the result is at least the value of every
 start.
 
-Why memory 40: the interference terms make f ill-conditioned (in the balanced preset most of
-all), and ten curvature pairs are too few. ``python scripts/reference_memory.py`` (50
-instances per scenario, M = 6 to 16) measured memory 40 against 10: 2.7–4.5× fewer L-BFGS
-iterations and 1.4–1.6× less time in the balanced preset, 1.4–2.6× fewer and 1.1–1.3× less
-time in the paper preset; no instance ended worse by more than 1e-9 relative, and one
-(balanced, 36 dBm) ended 2.9% higher: from the same random start, memory 40's path reached a
-better local optimum. Memory 20 and 80 were slower than 40. Over the 1000-trial runs the
-reference's own mean sum rate moved by at most 0.02 bit/s/Hz (a different local optimum won
-on a few trials); every other method's gap stayed the same to the reports' precision.
+Why memory 20: the interference terms make f ill-conditioned (in the balanced preset most of
+all), and ten curvature pairs are too few: at memory 10 a balanced (M = 10 or 16) start needs
+3-4.5 times the iterations it needs at 40. But the compact-form product (:mod:`._quasi_newton`)
+reads all 2m stored vectors of every row three times an iteration, so at memory 40 a large batch
+spends more per iteration than the fewer iterations save. On the shipped banks (paper and
+balanced, M = 10 and 16, their first 100 instances batched in one call, and 20 one at a time)
+memory 20 was the only one of 10, 20 and 40 that took less time than the two-loop L-BFGS (memory
+40, Armijo backtracking) this solver used before in every scenario: 0.44-0.94 of its time
+batched and 0.36-0.86 one at a time, where memory 40 took 0.87-1.32 batched (0.33-0.38 one at a
+time) and memory 10 0.43-1.31. No instance ended more than 1e-9 relative below a bank's f_best
+that the earlier version reached (instance 18 of paper-m16, below f_best by 3.6e-4 at every
+memory, is the known limit below: the bank's own reference missed it too, and whether a random
+start reaches its basin depends on the draw).
 
 Known limit: a local search cannot leave the basin it starts in. In the paper preset CCPA
 found, on 1 of 20 instances, a point where the weak user gets a little power (4.6e-5
-relatively better) that no start here reaches. Pass the other solvers' results as ``W0``
+relatively better) that no start here reaches. Pass the other solvers' results as ``init``
 when the reference must dominate them (the tests do).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
-from typing import NamedTuple
+from typing import ClassVar
 
 import numpy as np
 
 from .._validate import as_generators, check_int, check_positive
-from ..objective import csbf, csbf_and_grad, power, scale_to_power, tangent_component
+from ..objective import csbf, power, scale_to_power
+from . import sphere
+from ._quasi_newton import Memory, wolfe_search
 from .iterative import flatten_problem
 from .linear import mmse_precoder, sensing_beam, zf_precoder
 from .options import SolverOptions
 from .result import Result
-from .spec import SolverSpec
+from .spec import SolverSpec, add_start
 
 __all__ = ["reference", "ReferenceOptions", "SPECS"]
 
@@ -77,21 +75,23 @@ __all__ = ["reference", "ReferenceOptions", "SPECS"]
 class ReferenceOptions(SolverOptions):
     """Options of :func:`reference` (see its docstring)."""
 
+    renamed: ClassVar[dict] = {"maxiter": "iters", "W0": "init"}
+
     starts: int = 4
-    W0: object = ()
+    init: object = ()
     ftol: float = 1e-12
     gtol: float = 1e-8
-    maxiter: int = 3000
-    memory: int = 40
+    iters: int = 3000
+    memory: int = 20
 
     def __post_init__(self):
         self._set("starts", check_int(self.starts, "starts", minimum=0))
         self._set("memory", check_int(self.memory, "memory", minimum=1))
         self._set("ftol", check_positive(self.ftol, "ftol"))
         self._set("gtol", check_positive(self.gtol, "gtol"))
-        self._set("maxiter", check_int(self.maxiter, "maxiter", minimum=1))
-        if isinstance(self.W0, np.ndarray):
-            self._set("W0", (self.W0,))
+        self._set("iters", check_int(self.iters, "iters", minimum=1))
+        if isinstance(self.init, np.ndarray):
+            self._set("init", (self.init,))
 
 
 
@@ -106,60 +106,17 @@ def _import_minimize():
     return minimize
 
 
-def _to_sphere(x, M, K, p_max):
-    """Rows x = [Re V, Im V] (B, 2MK) -> W = sqrt(p_max) V / ||V|| of shape (B, M, K)."""
-    return scale_to_power((x[:, : M * K] + 1j * x[:, M * K:]).reshape(-1, M, K), p_max)
-
-
-class _Rows(NamedTuple):
-    """The fields of a Problem that :func:`csbf_and_grad` reads, for some of its rows.
-
-    Gathered from arrays computed once, where ``problem[idx]`` would validate a new Problem
-    and recompute omega A A^H on every call (an L-BFGS iteration makes about three calls).
-    """
-
-    H: np.ndarray
-    H_conjT: np.ndarray
-    omega_sensing_matrix: np.ndarray
-    noise_var: float
-
-
-def _sphere_objective(rows, shape, scale):
-    """fun(x, idx) -> (-f/scale, real gradient) for the rows idx of a batch of instances.
-
-    ``rows`` is a Problem with one instance per row of x = [Re V, Im V]; W = sqrt(p) V/||V||.
-    """
-    M, K = shape
-    p_max = rows.p_max
-    H, H_conjT, Q = rows.H, rows.H_conjT, rows.omega_sensing_matrix
-    per_row_Q = Q.ndim > 2  # A (M, N) shared by every row, or one A per row
-
+def _objective(rows, scale):
+    """fun(x, idx) -> (-f/scale, its gradient, None) for the rows idx (None: all) of a flat
+    problem with one instance per row of x (the layout of :mod:`.sphere`)."""
     def fun(x, idx=None):
-        if idx is None:
-            sub, s = rows, scale
-        else:
-            sub = _Rows(H[idx], H_conjT[idx], Q[idx] if per_row_Q else Q, rows.noise_var)
-            s = scale[idx]
-        V = (x[:, : M * K] + 1j * x[:, M * K:]).reshape(-1, M, K)
-        norm2 = power(V)
-        c = np.sqrt(p_max / norm2)[:, None, None]
-        f, G = csbf_and_grad(c * V, sub)
-        G_V = c * tangent_component(V, G, norm2)  # (module docstring)
-        g = (-2.0 / s)[:, None] * G_V.reshape(len(V), -1)
-        return -f / s, np.concatenate([g.real, g.imag], axis=1)
-
+        s = scale if idx is None else scale[idx]
+        f, g, _ = sphere.value_and_grad(x, sphere.rows(rows, idx), -1.0 / s)
+        return -f / s, g, None
     return fun
 
 
-def _single_row(fun):
-    """Adapt a batched fun(x (1, d), idx) to scipy's fun(x (d,)) -> (float, (d,))."""
-    def f1(z):
-        f, g = fun(z[None], None)
-        return float(f[0]), g[0]
-    return f1
-
-
-def _starts(problem, n_random, rngs, W0):
+def _starts(problem, n_random, rngs, init):
     """Starting points (S, n, M, K) for the flattened batch of n instances."""
     shape = problem.H.shape
     n = problem.n_instances
@@ -182,10 +139,10 @@ def _starts(problem, n_random, rngs, W0):
         draws = np.stack([(g.standard_normal((n_random, M, K))
                            + 1j * g.standard_normal((n_random, M, K))) for g in rngs], axis=1)
         starts.extend(draws)
-    for i, extra in enumerate(W0):
+    for i, extra in enumerate(init):
         extra = np.asarray(extra)
         if extra.shape != shape or not np.all(np.isfinite(extra)):
-            raise ValueError(f"W0[{i}] must be a finite array of shape {shape} like H, "
+            raise ValueError(f"init[{i}] must be a finite array of shape {shape} like H, "
                              f"got shape {extra.shape}")
         starts.append(extra.reshape(flat).astype(np.complex128))
     S = np.stack(starts)
@@ -195,99 +152,74 @@ def _starts(problem, n_random, rngs, W0):
     return scale_to_power(S, problem.p_max)
 
 
-def _dot(a, b):
-    """Row-wise inner products of (B, d) arrays, shape (B,)."""
-    return np.einsum("bd,bd->b", a, b)
-
-
-def _batched_lbfgs(fun, x, *, memory=40, maxiter=3000, ftol=1e-12, gtol=1e-9, patience=5):
+def _converge(fun, x, *, memory=20, iters=3000, ftol=1e-12, gtol=1e-8, patience=5):
     """Minimise B independent smooth functions at once, one per row of x (B, d).
 
-    A plain L-BFGS (two-loop recursion, Armijo backtracking) whose every quantity carries a
-    row axis: each row has its own memory, step and stopping test, and all rows are evaluated
-    in one vectorised call ``fun(x_rows, idx) -> (f (b,), grad (b, d))``. Why not scipy: its
-    L-BFGS-B costs ~1 ms of overhead per iteration and one instance needs hundreds of
-    iterations from each of ~10 starts (the interference terms make f ill-conditioned);
-    batching all starts of all instances removes that overhead.
+    L-BFGS with the strong Wolfe line search of :mod:`._quasi_newton`, every quantity with a
+    row axis: each row has its own memory, step and stopping test, and all rows are
+    evaluated in one vectorised call ``fun(x_rows, idx) -> (f (b,), grad (b, d), None)``.
+    Why not scipy: its L-BFGS-B runs one instance at a time, and one instance needs hundreds
+    of iterations from each of ~10 starts (the interference terms make f ill-conditioned);
+    batching all starts of all instances shares the cost of every NumPy call among them.
 
     A row stops when its relative decrease stays below ``ftol`` for ``patience`` iterations,
-    its gradient norm is below ``gtol (1 + |f|)``, or 40 halvings of the step find no
-    decrease (converged to round-off). A stopped row leaves the working arrays (x, f, g and
-    its memory), so an iteration costs in proportion to the rows still running. Every
-    operation acts on each row alone, so a row's iterates do not depend on which other rows
-    share the batch or when they stop.
+    its gradient norm is below ``gtol (1 + |f|)``, or its line search finds no decrease
+    (converged to round-off). A stopped row is frozen (no longer searched), and the frozen
+    rows leave the working arrays (x, f, g and the memory) once they are an eighth of them,
+    so an iteration costs in proportion to the rows still running. Every operation
+    acts on each row alone, so a row's iterates do not depend on which other rows share the
+    batch or when they stop. The first step (no pairs) is one unit of x along -g.
 
     Returns x (B, d), f (B,), iterations per row (B,).
     """
     B, d = x.shape
     x_out, f_out, nit = x.copy(), np.zeros(B), np.zeros(B, dtype=np.int64)
     live = np.arange(B)  # the original row of each working row
-    S = np.zeros((memory, B, d))  # slot-major, so that S[i] is one slot of every row
-    Y = np.zeros((memory, B, d))
-    rho = np.zeros((memory, B))  # 0 marks an empty slot: it then contributes nothing
-    f, g = fun(x, live)
+
+    def fun_live(xt, idx):
+        return fun(xt, live if idx is None else live[idx])
+
+    mem = Memory(B, memory, d)
+    f, g, _ = fun_live(x, None)
     gnorm = np.linalg.norm(g, axis=1)
     calm = np.zeros(B, dtype=np.int64)
-    head = 0
-    for it in range(maxiter):
+    frozen = np.zeros(B, dtype=bool)  # stopped, not yet dropped from the working arrays
+    for it in range(iters):
         if live.size == 0:
             break
-        # Two-loop recursion: p = -H_k g with the inverse-Hessian estimate of each row.
-        # Slots not yet written (the first `memory` iterations) have rho = 0 in every row and
-        # would add exact zeros: they are skipped.
-        newest_first = [(head - 1 - i) % memory for i in range(min(it, memory))]
-        q = g.copy()
-        alpha = np.zeros((memory, live.size))
-        for i in newest_first:
-            alpha[i] = rho[i] * _dot(S[i], q)
-            q -= alpha[i, :, None] * Y[i]
-        last = (head - 1) % memory
-        yy = _dot(Y[last], Y[last])
-        has_pair = (rho[last] > 0) & (yy > 0)
-        gamma = np.where(has_pair, _dot(S[last], Y[last]) / np.where(has_pair, yy, 1.0),
-                         1.0 / np.maximum(gnorm, 1e-300))
-        r = gamma[:, None] * q
-        for i in reversed(newest_first):
-            beta = rho[i] * _dot(Y[i], r)
-            r += (alpha[i] - beta)[:, None] * S[i]
-        p = -r
-        slope = _dot(g, p)
-        uphill = slope >= 0  # a stale memory can do this: fall back to steepest descent
+        unit = 1.0 / np.maximum(gnorm, 1e-300)
+        p = -mem.product(g, unit)
+        slope = np.vecdot(g, p)
+        uphill = ~frozen & ~(slope < 0)  # a stale memory: steepest descent, fresh memory
         if uphill.any():
-            p[uphill] = -g[uphill] / np.maximum(gnorm[uphill], 1e-300)[:, None]
-            slope = _dot(g, p)
-        # Armijo backtracking, evaluating only the rows still searching.
-        step = np.ones(live.size)
-        accepted = np.zeros(live.size, dtype=bool)
-        x_new, f_new, g_new = x.copy(), f.copy(), g.copy()
-        for _ in range(40):
-            idx = np.flatnonzero(~accepted)
-            if idx.size == 0:
-                break
-            xt = x[idx] + step[idx, None] * p[idx]
-            ft, gt = fun(xt, live[idx])
-            ok = ft <= f[idx] + 1e-4 * step[idx] * slope[idx]
-            x_new[idx[ok]], f_new[idx[ok]], g_new[idx[ok]] = xt[ok], ft[ok], gt[ok]
-            accepted[idx[ok]] = True
-            step[idx[~ok]] *= 0.5
-        s, yv = x_new - x, g_new - g
-        sy = _dot(s, yv)
-        curved = accepted & (sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(yv, axis=1))
-        S[head, curved], Y[head, curved], rho[head, curved] = s[curved], yv[curved], 1 / sy[
-            curved]
-        rho[head, ~curved] = 0.0
-        head = (head + 1) % memory
+            mem.clear(uphill)
+            p[uphill] = -unit[uphill, None] * g[uphill]
+            slope = np.vecdot(g, p)
+        x_new, f_new, g_new, _, moved, _ = wolfe_search(fun_live, x, f, g, None, p, slope,
+                                                        np.ones(live.size),
+                                                        ~frozen & (slope < 0))
+        s, y = x_new - x, g_new - g
+        sy = np.vecdot(s, y)
+        mem.push(s, y, moved & (sy > 1e-12 * np.linalg.norm(s, axis=1)
+                                * np.linalg.norm(y, axis=1)), sy)
         small = (f - f_new) <= ftol * np.maximum(np.abs(f), 1.0)
         calm = np.where(small, calm + 1, 0)
         x, f, g = x_new, f_new, g_new
         gnorm = np.linalg.norm(g, axis=1)
-        stop = (calm >= patience) | (gnorm <= gtol * (1.0 + np.abs(f))) | ~accepted
+        stop = ~frozen & ((calm >= patience) | (gnorm <= gtol * (1.0 + np.abs(f))) | ~moved)
         if stop.any():
-            done, go = live[stop], ~stop
+            done = live[stop]
             x_out[done], f_out[done], nit[done] = x[stop], f[stop], it + 1
-            live, x, f, g, gnorm, calm = live[go], x[go], f[go], g[go], gnorm[go], calm[go]
-            S, Y, rho = S[:, go], Y[:, go], rho[:, go]
-    x_out[live], f_out[live], nit[live] = x, f, maxiter  # rows that never stopped
+            frozen |= stop
+            # Dropping rows copies every working array: done when an eighth have stopped.
+            if frozen.sum() * 8 >= live.size:
+                go = ~frozen
+                live, x, f, g, gnorm, calm = live[go], x[go], f[go], g[go], gnorm[go], calm[go]
+                frozen = frozen[go]
+                mem.take(go)
+    live = live[~frozen]
+    x, f = x[~frozen], f[~frozen]
+    x_out[live], f_out[live], nit[live] = x, f, iters  # rows that never stopped
     return x_out, f_out, nit
 
 
@@ -305,12 +237,14 @@ def reference(problem, *, rng=None, **options) -> Result:
     -------
     starts : int, default 4
         Number of random CN(0, I) starts per instance, besides the deterministic ones.
-    W0 : ndarray (..., M, K) or a sequence of them, optional
-        Extra starts, e.g. the results of other solvers on the same problem.
-    ftol : float, default 1e-12; gtol : float, default 1e-8; maxiter : int, default 3000
-        L-BFGS-B tolerances on the objective normalised to ~1.
-    memory : int, default 40
-        Curvature pairs kept by the batched L-BFGS (module docstring: why 40).
+    init : ndarray (..., M, K) or a sequence of them, optional
+        Extra starts, e.g. the results of other solvers on the same problem (formerly
+        ``W0``, still accepted with a DeprecationWarning).
+    ftol : float, default 1e-12; gtol : float, default 1e-8; iters : int, default 3000
+        L-BFGS tolerances on the objective normalised to ~1, and its iteration cap per
+        start (formerly ``maxiter``).
+    memory : int, default 20
+        Curvature pairs kept by the batched L-BFGS (module docstring: why 20).
 
     Returns
     -------
@@ -325,7 +259,7 @@ def reference(problem, *, rng=None, **options) -> Result:
     batch, n = problem.batch_shape, problem.n_instances
     rngs = as_generators(rng, n)
     t_start = time.perf_counter()
-    S = _starts(problem, opts.starts, rngs, opts.W0)  # (S, n, M, K)
+    S = _starts(problem, opts.starts, rngs, opts.init)  # (S, n, M, K)
     flat = flatten_problem(problem)
     M, K = flat.H.shape[-2:]
     H, A = flat.H, np.broadcast_to(flat.A, (n,) + flat.A.shape[-2:])
@@ -342,11 +276,9 @@ def reference(problem, *, rng=None, **options) -> Result:
     f_start = csbf(V, rows)
     scale = np.maximum(np.abs(f_start.reshape(n_starts, n).max(axis=0)), 1e-12)
     scale = np.broadcast_to(scale, (n_starts, n)).reshape(-1)
-    x0 = np.concatenate([V.real.reshape(len(V), -1), V.imag.reshape(len(V), -1)], axis=1)
-    fun = _sphere_objective(rows, (M, K), scale)
-    x, _, nit_rows = _batched_lbfgs(fun, x0, memory=opts.memory, maxiter=opts.maxiter,
-                                    ftol=ftol, gtol=gtol)
-    ends = _to_sphere(x, M, K, problem.p_max)
+    x, _, nit_rows = _converge(_objective(rows, scale), sphere.to_x(V), memory=opts.memory,
+                               iters=opts.iters, ftol=ftol, gtol=gtol)
+    ends = sphere.to_W(sphere.to_V(x, (M, K)), problem.p_max)
     f_end = csbf(ends, rows)
     keep = f_end >= f_start  # never below the start (guards round-off in the normalisation)
     ends = np.where(keep[:, None, None], ends, V)
@@ -361,11 +293,15 @@ def reference(problem, *, rng=None, **options) -> Result:
     for j in range(n):
         t0 = time.perf_counter()
         one = problem.with_(H=H[j:j + 1], A=A[j:j + 1], user_angles_rad=None)
-        fun1 = _sphere_objective(one, (M, K), scale[j:j + 1])
-        x0 = np.concatenate([W_out[j].real.ravel(), W_out[j].imag.ravel()])
-        res = minimize(_single_row(fun1), x0, jac=True, method="L-BFGS-B",
+        fun1 = _objective(one, scale[j:j + 1])
+
+        def scalar(z, fun1=fun1):  # scipy's calling convention: one row, a float
+            f, g, _ = fun1(z[None])
+            return float(f[0]), g[0]
+
+        res = minimize(scalar, sphere.to_x(W_out[j][None])[0], jac=True, method="L-BFGS-B",
                        options={"ftol": ftol, "gtol": gtol, "maxiter": 200})
-        W = _to_sphere(res.x[None], M, K, problem.p_max)
+        W = sphere.to_W(sphere.to_V(res.x[None], (M, K)), problem.p_max)
         if csbf(W, one)[0] > csbf(W_out[j][None], one)[0]:
             W_out[j] = W[0]
         nit[j] += res.nit
@@ -379,13 +315,6 @@ def reference(problem, *, rng=None, **options) -> Result:
     )
 
 
-def _warm(W, options):
-    """Tracking: the previous frame's optimum as one more start."""
-    W0 = options.get("W0", ())
-    W0 = (W0,) if isinstance(W0, np.ndarray) else tuple(W0)
-    return {**options, "W0": W0 + (W,)}
-
-
 SPECS = (
     SolverSpec("reference", reference, label="reference (best found)", cost=30.0,
                extra="cvx", options=ReferenceOptions,
@@ -393,8 +322,8 @@ SPECS = (
                # Tracking: the previous frame's optimum is a start, and random starts then
                # add nothing (8 sequences x 40 frames, rho = 0.99: values equal to 2e-9
                # relative with starts=0 and 4, in half the time).
-               warm=_warm, track_options={"starts": 0},
-               budgets=({"starts": 0, "maxiter": 20}, {"starts": 0, "maxiter": 50},
-                        {"starts": 0, "maxiter": 200}, {"starts": 1, "maxiter": 500},
-                        {"starts": 2, "maxiter": 1000}, {"starts": 4, "maxiter": 3000})),
+               warm=functools.partial(add_start, "init", ()), track_options={"starts": 0},
+               budgets=({"starts": 0, "iters": 20}, {"starts": 0, "iters": 50},
+                        {"starts": 0, "iters": 200}, {"starts": 1, "iters": 500},
+                        {"starts": 2, "iters": 1000}, {"starts": 4, "iters": 3000})),
 )

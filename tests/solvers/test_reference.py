@@ -1,4 +1,4 @@
-"""The reference solver: strong (never beaten), feasible, correct gradient, batched L-BFGS."""
+"""The reference solver: strong (never beaten), feasible, batched L-BFGS, renamed options."""
 
 import sys
 
@@ -7,9 +7,9 @@ import pytest
 
 import angd_np as an
 from angd_np import Scenario, csbf, power
-from angd_np.solvers import SOLVERS
+from angd_np.solvers import SOLVERS, sphere
 from angd_np.solvers.linear import sensing_beam
-from angd_np.solvers.reference import _batched_lbfgs, _sphere_objective, reference
+from angd_np.solvers.reference import _converge, _objective, reference
 
 from .test_ccpa import PRESETS, solved
 
@@ -30,7 +30,7 @@ def _other_results(problem, out):
 def test_reference_given_the_others_as_starts_is_never_beaten(preset):
     problem, out = solved(preset)
     others = _other_results(problem, out)
-    ref = reference(problem, rng=0, W0=list(others.values()))
+    ref = reference(problem, rng=0, init=list(others.values()))
     for name, W in others.items():
         f = csbf(W, problem)
         assert np.all(ref.csbf >= f - 1e-12 * np.abs(f)), name
@@ -46,123 +46,63 @@ def test_reference_alone_beats_every_closed_form_point(preset):
     assert np.all(np.isfinite(ref.W))
 
 
-def test_sphere_objective_gradient_matches_finite_differences(rng):
+def test_the_objective_is_minus_f_over_the_scale_with_its_gradient(rng):
     problem = Scenario.preset("balanced", n_tx=5, n_users=2).draw(3, rng)
     scale = np.array([50.0, 60.0, 70.0])
-    fun = _sphere_objective(problem, (5, 2), scale)
+    fun = _objective(problem, scale)
     x = rng.standard_normal((3, 20))
-    d = rng.standard_normal((3, 20))
-    _, g = fun(x, np.arange(3))
-    h = 1e-6
-    fd = (fun(x + h * d, np.arange(3))[0] - fun(x - h * d, np.arange(3))[0]) / (2 * h)
-    np.testing.assert_allclose(fd, np.einsum("bd,bd->b", g, d), rtol=1e-5, atol=1e-9)
+    phi, g, _ = fun(x, np.arange(3))
+    f, grad, _ = sphere.value_and_grad(x, problem)
+    np.testing.assert_allclose(phi, -f / scale, rtol=1e-15)
+    np.testing.assert_allclose(g, -grad / scale[:, None], rtol=1e-14)
+    sub, g_sub, _ = fun(x[[2]], np.array([2]))  # a row picks its own instance and scale
+    assert sub[0] == phi[2] and np.array_equal(g_sub[0], g[2])
 
 
-def test_batched_lbfgs_solves_rows_of_differently_conditioned_quadratics(rng):
+def _quadratics(c, t):
+    def fun(x, idx):
+        idx = np.arange(len(c)) if idx is None else idx
+        r = x - t[idx]
+        return 0.5 * (c[idx] * r**2).sum(axis=1), c[idx] * r, None
+    return fun
+
+
+def test_converge_solves_rows_of_differently_conditioned_quadratics(rng):
     # f_b(x) = 1/2 sum_i c_bi (x_i - t_bi)^2 with condition numbers up to 1e6.
     c = np.stack([np.ones(6), np.logspace(0, 3, 6), np.logspace(0, 6, 6)])
     t = rng.standard_normal((3, 6))
-
-    def fun(x, idx):
-        r = x - t[idx]
-        return 0.5 * (c[idx] * r**2).sum(axis=1), c[idx] * r
-
-    x, f, nit = _batched_lbfgs(fun, np.zeros((3, 6)), ftol=1e-15, gtol=1e-12)
+    x, f, nit = _converge(_quadratics(c, t), np.zeros((3, 6)), ftol=1e-15, gtol=1e-12)
     np.testing.assert_allclose(x, t, atol=1e-6)
     assert nit[0] <= nit[2]
 
 
-def _masked_lbfgs(fun, x, *, memory=40, maxiter=3000, ftol=1e-12, gtol=1e-9, patience=5):
-    """Naive twin of _batched_lbfgs: every iteration works on all B rows and a mask says
-    which still run (the solver's code before it dropped stopped rows)."""
-    def dot(a, b):
-        return np.einsum("bd,bd->b", a, b)
-
-    B, d = x.shape
-    S, Y, rho = np.zeros((B, memory, d)), np.zeros((B, memory, d)), np.zeros((B, memory))
-    f, g = fun(x, np.arange(B))
-    active, calm, nit = np.ones(B, bool), np.zeros(B, int), np.zeros(B, int)
-    head = 0
-    for _ in range(maxiter):
-        if not active.any():
-            break
-        newest_first = [(head - 1 - i) % memory for i in range(memory)]
-        q, alpha = g.copy(), np.zeros((B, memory))
-        for i in newest_first:
-            alpha[:, i] = rho[:, i] * dot(S[:, i], q)
-            q -= alpha[:, i, None] * Y[:, i]
-        last = newest_first[0]
-        yy = dot(Y[:, last], Y[:, last])
-        has_pair = (rho[:, last] > 0) & (yy > 0)
-        gnorm = np.linalg.norm(g, axis=1)
-        gamma = np.where(has_pair, dot(S[:, last], Y[:, last]) / np.where(has_pair, yy, 1.0),
-                         1.0 / np.maximum(gnorm, 1e-300))
-        r = gamma[:, None] * q
-        for i in reversed(newest_first):
-            r += (alpha[:, i] - rho[:, i] * dot(Y[:, i], r))[:, None] * S[:, i]
-        p = -r
-        uphill = dot(g, p) >= 0
-        p[uphill] = -g[uphill] / np.maximum(gnorm[uphill], 1e-300)[:, None]
-        slope = dot(g, p)
-        step, accepted = np.ones(B), ~active
-        x_new, f_new, g_new = x.copy(), f.copy(), g.copy()
-        for _ in range(40):
-            idx = np.flatnonzero(~accepted)
-            if idx.size == 0:
-                break
-            xt = x[idx] + step[idx, None] * p[idx]
-            ft, gt = fun(xt, idx)
-            ok = ft <= f[idx] + 1e-4 * step[idx] * slope[idx]
-            x_new[idx[ok]], f_new[idx[ok]], g_new[idx[ok]] = xt[ok], ft[ok], gt[ok]
-            accepted[idx[ok]] = True
-            step[idx[~ok]] *= 0.5
-        s, yv = x_new - x, g_new - g
-        sy = dot(s, yv)
-        curved = active & accepted & (
-            sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(yv, axis=1))
-        S[curved, head], Y[curved, head], rho[curved, head] = s[curved], yv[curved], 1 / sy[
-            curved]
-        rho[~curved, head] = 0.0
-        head = (head + 1) % memory
-        small = (f - f_new) <= ftol * np.maximum(np.abs(f), 1.0)
-        calm = np.where(active & small, calm + 1, 0)
-        nit[active] += 1
-        x, f, g = x_new, f_new, g_new
-        flat = np.linalg.norm(g, axis=1) <= gtol * (1.0 + np.abs(f))
-        active &= ~((calm >= patience) | flat | ~accepted)
-    return x, f, nit
-
-
-@pytest.mark.parametrize("maxiter", [3000, 40])
-def test_batched_lbfgs_matches_its_masked_twin_while_rows_stop(rng, maxiter):
-    # Rows stop at different iterations (and, at maxiter = 40, three never stop), so the
-    # working set shrinks while the others run; each row must still follow its own path.
+@pytest.mark.parametrize("iters", [3000, 20])
+def test_converge_gives_each_row_its_own_path_while_rows_stop(rng, iters):
+    # Rows stop at different iterations (and, at iters = 20, some never stop), so the working
+    # set shrinks while the others run; each row must still follow the path it has alone.
     c = np.stack([np.logspace(0, e, 8) for e in (0, 1, 2, 3, 4, 5)])
     t = rng.standard_normal(c.shape)
-
-    def fun(x, idx):
-        r = x - t[idx]
-        return 0.5 * (c[idx] * r**2).sum(axis=1), c[idx] * r
-
     x0 = rng.standard_normal(c.shape)
-    x, f, nit = _batched_lbfgs(fun, x0, maxiter=maxiter, ftol=1e-15, gtol=1e-12)
-    x_twin, f_twin, nit_twin = _masked_lbfgs(fun, x0, maxiter=maxiter, ftol=1e-15, gtol=1e-12)
-    assert len(set(nit.tolist())) > 2 and nit.max() <= maxiter
-    np.testing.assert_array_equal(nit, nit_twin)
-    np.testing.assert_array_equal(x, x_twin)
-    np.testing.assert_array_equal(f, f_twin)
+    x, f, nit = _converge(_quadratics(c, t), x0, iters=iters, ftol=1e-15, gtol=1e-12)
+    assert len(set(nit.tolist())) > 2 and nit.max() <= iters
+    for i in range(len(c)):
+        xi, fi, ni = _converge(_quadratics(c[i:i + 1], t[i:i + 1]), x0[i:i + 1], iters=iters,
+                               ftol=1e-15, gtol=1e-12)
+        assert ni[0] == nit[i]
+        np.testing.assert_array_equal(xi[0], x[i])
+        assert fi[0] == f[i]
 
 
-def test_batched_lbfgs_matches_its_masked_twin_on_the_sphere_objective():
-    problem = Scenario.preset("balanced", n_tx=6).draw(8, 1)
-    x0 = np.random.default_rng(2).standard_normal((8, 24))
-    fun = _sphere_objective(problem, (6, 2), np.full(8, 30.0))
-    x, f, nit = _batched_lbfgs(fun, x0)  # stops after 270 to 742 iterations
-    x_twin, f_twin, nit_twin = _masked_lbfgs(fun, x0)
-    assert len(set(nit.tolist())) > 2
-    np.testing.assert_array_equal(nit, nit_twin)
-    np.testing.assert_array_equal(x, x_twin)
-    np.testing.assert_array_equal(f, f_twin)
+def test_converge_on_the_sphere_objective_matches_each_row_alone():
+    problem = Scenario.preset("balanced", n_tx=6).draw(4, 1)
+    x0 = np.random.default_rng(2).standard_normal((4, 24))
+    scale = np.full(4, 30.0)
+    x, f, nit = _converge(_objective(problem, scale), x0)
+    assert len(set(nit.tolist())) > 1
+    for i in (0, 3):
+        xi, fi, ni = _converge(_objective(problem[i:i + 1], scale[i:i + 1]), x0[i:i + 1])
+        assert ni[0] == nit[i] and fi[0] == f[i]
+        np.testing.assert_array_equal(xi[0], x[i])
 
 
 def test_reference_of_a_batch_equals_each_instance_solved_alone():
@@ -177,12 +117,12 @@ def test_reference_of_a_batch_equals_each_instance_solved_alone():
         assert alone.extra["best_start"][0] == batch.extra["best_start"][j]
 
 
-def test_reference_rejects_bad_w0_and_unknown_options():
+def test_reference_rejects_bad_starts_and_unknown_options():
     problem = Scenario(n_tx=4).draw(2, 0)
-    with pytest.raises(ValueError, match="W0"):
-        reference(problem, W0=np.zeros((3, 4, 2)))
-    with pytest.raises(TypeError, match="iters"):
-        reference(problem, iters=5)
+    with pytest.raises(ValueError, match="init"):
+        reference(problem, init=np.zeros((3, 4, 2)))
+    with pytest.raises(TypeError, match="maxiters"):
+        reference(problem, maxiters=5)
     with pytest.raises(ValueError, match="memory"):
         reference(problem, memory=0)
 
@@ -190,7 +130,7 @@ def test_reference_rejects_bad_w0_and_unknown_options():
 def test_a_longer_memory_reaches_the_same_optimum_in_fewer_iterations():
     problem = Scenario.preset("balanced", n_tx=6).draw(4, 3)
     short = reference(problem, rng=1, memory=10)
-    long = reference(problem, rng=1)  # memory 40
+    long = reference(problem, rng=1)  # memory 20
     np.testing.assert_allclose(long.csbf, short.csbf, rtol=1e-8)
     assert long.nit.sum() < short.nit.sum()
 
@@ -199,3 +139,14 @@ def test_missing_scipy_raises_import_error_naming_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)
     with pytest.raises(ImportError, match=r"angd_np\[cvx\]"):
         an.solve(Scenario(n_tx=4).draw(1, 0), "reference")
+
+
+def test_the_old_option_names_still_work_with_a_warning():
+    problem = Scenario.preset("paper", n_tx=4).draw(2, 3)
+    start = an.solve(problem, "zf").W
+    new = reference(problem, rng=0, starts=0, iters=30, init=start)
+    with pytest.warns(DeprecationWarning, match="'W0' is renamed 'init'"):
+        with pytest.warns(DeprecationWarning, match="'maxiter' is renamed 'iters'"):
+            old = reference(problem, rng=0, starts=0, maxiter=30, W0=start)
+    np.testing.assert_array_equal(old.W, new.W)
+    np.testing.assert_array_equal(old.nit, new.nit)
