@@ -15,20 +15,20 @@ W is the iterate). Every iterate is feasible by construction, :math:`\|W\|_F^2 =
 One iteration (Nocedal and Wright, Algorithm 7.5)
 -------------------------------------------------
 The direction is :math:`p_k = -H_k g_k`, :math:`H_k` the L-BFGS inverse Hessian of the pairs
-of the last ``memory`` iterations (:mod:`._quasi_newton`, the compact form of the two-loop
+of the last ``memory`` iterations (module ``_quasi_newton``, the compact form of the two-loop
 recursion). With no
 pair yet (the first iteration, or after a reset) :math:`H_0 = \gamma I` with
 :math:`\gamma = \texttt{step0}\,\|x_k\|/\|g_k\|`: a steepest-descent step of ``step0`` times
 the radius of V, the same size at any p_max or omega. The step along :math:`p_k` satisfies
 the strong Wolfe conditions (c_1 = ``armijo``, c_2 = ``wolfe``), trying a = 1 first (the
-quasi-Newton step), by bracketing and cubic zooming (:func:`._quasi_newton.wolfe_search`);
+quasi-Newton step), by bracketing and cubic zooming (``_quasi_newton.wolfe_search``);
 the pair :math:`(s_k, y_k)` then has :math:`s_k^T y_k > 0` and enters the memory (a step
 taken without the curvature condition, after ``max_evals`` trials, enters only if
 :math:`s_k^T y_k > 10^{-12}\|s_k\|\|y_k\|`). Each trial is one
 :func:`~angd_np.objective.csbf_and_grad` call on the rows still searching, so a batch pays for
 its slowest instance; when every row accepts its first trial, which is most iterations, the
 iteration costs one call and no gather. A single instance runs the same iterations in
-:mod:`._lbfgs_one`, a loop without row masks or gathers (bit for bit its row of a batch).
+module ``_lbfgs_one``, a loop without row masks or gathers (bit for bit its row of a batch).
 Memory 10 (scipy's default too) and step0 = 0.1
 were measured on instances apart from the benchmark's: memory 20 reached a median gap of
 1e-3 in about as many iterations, memory 5 in up to 2.5 times as many; step0 from 0.01 to
@@ -292,7 +292,7 @@ def _steepest(x, g, step0):
 
 
 SPECS = (
-    # track_options: memory 20 tracked best in scripts/tracking_study.py (held-out median
+    # track_options: memory 20 tracked best in studies/tracking_defaults/ (held-out median
     # per-frame gap 0.018% against 0.045% with 10 on the tuning set's ranking).
     SolverSpec("lbfgs", lbfgs, label="L-BFGS (sphere)", iterative=True, cost=6.0,
                options=LBFGSOptions, style=dict(color="#ff7f0e", marker="X", linewidth=1.0),

@@ -31,7 +31,7 @@ start.
 
 Why memory 20: the interference terms make f ill-conditioned (in the balanced preset most of
 all), and ten curvature pairs are too few: at memory 10 a balanced (M = 10 or 16) start needs
-3-4.5 times the iterations it needs at 40. But the compact-form product (:mod:`._quasi_newton`)
+3-4.5 times the iterations it needs at 40. But the compact-form product (module ``_quasi_newton``)
 reads all 2m stored vectors of every row three times an iteration, so at memory 40 a large batch
 spends more per iteration than the fewer iterations save. On the shipped banks (paper and
 balanced, M = 10 and 16, their first 100 instances batched in one call, and 20 one at a time)
