@@ -35,7 +35,7 @@ from .system import PRESETS, Problem, Scenario, path_loss, trial_generator, ula_
 from .tracking import TrackResult, track
 from .units import db_to_lin, dbm_to_watt, deg_to_rad, lin_to_db, rad_to_deg, watt_to_dbm
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "__version__",
