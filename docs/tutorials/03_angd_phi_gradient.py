@@ -412,29 +412,24 @@ def gap(value):
     return 1 - value / f_ref
 
 
-# The pilot by hand: the two chains, 100 iterations each, the same network draw (rng=0),
-# with no stopping rule (tol=None: the preset's pilot always runs its 100 iterations).
-pilot_zf = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, iters=100, tol=None, rng=0)
-pilot_beam = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, iters=100, tol=None,
-                      init=W_beam, rng=0)
+# The pilot by hand: the two chains, 100 iterations each, the same network draw (rng=0).
+pilot_zf = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, iters=100, rng=0)
+pilot_beam = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, iters=100, init=W_beam,
+                      rng=0)
 print("pilot, best gap after 100 iterations: from ZF "
       f"{gap(float(pilot_zf.csbf)):.2%}, from the sensing beam {gap(float(pilot_beam.csbf)):.2%}"
       f" (user rates there: {np.round(an.rates(pilot_beam.W, problem), 2)} bit/s/Hz)")
-# The preset: the same pilot, then 400 iterations from the better chain. Its stopping rule
-# (tol, patience) would end a chain that stopped improving early; tol=None turns it off here,
-# so that every chain below runs its full budget and the curves compare.
-tuned_run = an.solve(problem, "angd-fcn", variant="tuned", tol=None, rng=0)
+# The preset: the same pilot, then 400 iterations from the better chain.
+tuned_run = an.solve(problem, "angd-fcn", variant="tuned", rng=0)
 # ... which is the ZF chain continued from its state (iterate, network, Adam moments):
-continued = an.solve(problem, "angd-fcn", variant="tuned", tol=None, state=pilot_zf.state,
-                     iters=400)
+continued = an.solve(problem, "angd-fcn", variant="tuned", state=pilot_zf.state, iters=400)
 print("tuned preset = the ZF pilot chain continued by 400 iterations, bit for bit:",
       np.array_equal(tuned_run.history, continued.history)
       and np.array_equal(tuned_run.W, continued.W))
 # Without the pilot: 400 iterations from one start.
-tuned_from_W0 = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, init=W0, tol=None,
-                         rng=0)
+tuned_from_W0 = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, init=W0, rng=0)
 tuned_no_metric = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, precondition="none",
-                           tol=None, rng=0)  # from ZF (the preset's init)
+                           rng=0)  # from ZF (the preset's init)
 
 rows = [("W_0", W0), ("zero forcing", zf.W), ("sensing beam", W_beam),
         ("ANGD by hand (paper config.)", W_hand), ("angd-fcn, paper preset", paper_run.W),
