@@ -98,3 +98,24 @@ def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot
     second = an.solve(seq.frame(1), "angd-fcn", variant="tuned", iters=5, pilot=0,
                       init=first.state["W"], rng=[r[1] for r in frame_rngs])
     np.testing.assert_array_equal(tracked.W[:, 1], second.W)
+
+
+def test_check_starts_keeps_a_carried_angd_chain_on_each_frame_s_sensing_beam():
+    """Paper scenario, targets drifting: with ``check_starts`` no frame's result is below the
+    frame's ZF or sensing beam (the carried chain alone falls behind the beam as it turns),
+    and a sequence tracked alone is as in the batch."""
+    from angd_np.solvers.linear import sensing_beam, zf_precoder
+
+    seq = an.Scenario.preset("paper", n_tx=8).sequence(3, 4, rho=0.99, target_drift_deg=1.0,
+                                                        rng=2)
+    plain = track(seq, "angd-fcn-tuned", iters_per_frame=5, rng=[30, 31, 32])
+    checked = track(seq, "angd-fcn-tuned", iters_per_frame=5, rng=[30, 31, 32],
+                    check_starts=True)
+    starts = np.stack([[an.csbf(start(seq.frame(t)), seq.frame(t)) for t in range(4)]
+                       for start in (zf_precoder, sensing_beam)]).max(axis=0).T  # (3, 4)
+    assert (checked.csbf >= starts).all()
+    assert (plain.csbf < starts).any()  # without the check some frame is below the beam
+    alone = track(seq[2], "angd-fcn-tuned", iters_per_frame=5, check_starts=True,
+                  rng=[32])
+    np.testing.assert_array_equal(alone.W[0], checked.W[2])
+    assert checked.options["check_starts"] is True
