@@ -192,10 +192,10 @@ class ANGDOptions(IterativeOptions):
         evaluations, no iteration, not in ``history`` or ``nit``. Why: frame by frame
         (``angd_np.track``), a carried chain follows its own basin, and in the paper's
         sensing-dominated scenario the principal eigenvector of A A^H (where the optimum
-        lies) turns by up to ~20° in one frame as the targets drift, faster than a chain of
-        50 iterations follows it; the beam of the frame is within ~1e-6 of its optimum
-        there, while in the balanced scenario it never beats the chain
-        (``studies/angd_tracking``).
+        lies) turns by a few degrees per frame as the targets drift, and by up to 90° where
+        its two largest eigenvalues cross, faster than a chain of 50 iterations follows;
+        the frame's beam is within ~1e-6 of its optimum there, while in the balanced
+        scenario it never beats the chain (``studies/angd_tracking``).
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
         rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
