@@ -146,6 +146,21 @@ def cause(args):
     return lines
 
 
+def carried_start(seq, seed):
+    """(CSBF of the carried iterate at the start of each frame (n, F), nan): the point a
+    carried chain begins the frame from (frame 0: its pilot's best)."""
+    n, F = seq.n_sequences, seq.n_frames
+    seen = np.full((n, F), np.nan)
+
+    def hook(t, state, problem):
+        seen[:, t] = an.csbf(np.reshape(state["W"], (n,) + problem.H.shape[-2:]), problem)
+        return state
+
+    f, _ = looped(seq, seed, hook=hook)
+    seen[:, 0] = f[:, 0]
+    return seen, float("nan")
+
+
 def gaps(f, best):
     return (best - f) / np.abs(best)
 
@@ -182,6 +197,7 @@ def levers(seq, seed):
         "carry w, check_starts=True": tracked(seq, seed, "angd-fcn-tuned", carry="w",
                                               check_starts=True),
     }
+    out["carried iterate at the start of the frame (shipped)"] = carried_start(seq, seed)
     # What the two closed-form starts give on their own, for scale.
     F = seq.n_frames
     for name, start in (("ZF alone", zf_precoder), ("sensing beam alone", sensing_beam)):
