@@ -133,7 +133,9 @@ def track(sequence, method: str, *, iters_per_frame=None, carry="all", rng=None,
                     kwargs["state"] = previous.state
                 else:
                     kwargs["init"] = previous.state["W"]
-                kwargs.update(spec.carry_options)  # e.g. no pilot to replace the carried start
+                # The spec's options for a carried frame (e.g. no pilot to replace the carried
+                # start), unless the caller gave that option explicitly.
+                kwargs.update({k: v for k, v in spec.carry_options.items() if k not in options})
         elif previous is not None and carry != "none" and spec.warm is not None:
             kwargs = spec.warm(previous.W, kwargs)
         previous = spec.solve(problem, rng=[r[t] for r in frame_rngs], **kwargs)

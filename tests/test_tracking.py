@@ -15,7 +15,10 @@ SCENARIO = an.Scenario.preset("balanced", n_tx=6)
 def test_carry_all_on_a_constant_channel_is_one_longer_solve(method):
     seq = SCENARIO.sequence(2, 2, rho=1.0, rng=0)
     gens = [np.random.default_rng(i) for i in (3, 4)]
-    tracked = track(seq, method, iters_per_frame=10, rng=gens)
+    # ANGD's carried frames also score the frame's ZF and sensing beam (check_starts); this
+    # test is about the carried state alone.
+    plain = {"check_starts": False} if method.startswith("angd") else {}
+    tracked = track(seq, method, iters_per_frame=10, rng=gens, **plain)
     first = [np.random.default_rng(i).spawn(2)[0] for i in (3, 4)]
     options = an.solvers.solver_spec(method).track_options  # what track() uses by default
     whole = an.solve(seq.frame(0), method, rng=first, iters=20, **options)
@@ -112,7 +115,7 @@ def test_carrying_w_starts_tuned_angd_from_the_previous_frame_not_from_its_pilot
     first = an.solve(seq.frame(0), "angd-fcn", variant="tuned", iters=5,
                      rng=[r[0] for r in frame_rngs])
     second = an.solve(seq.frame(1), "angd-fcn", variant="tuned", iters=5, pilot=0,
-                      init=first.state["W"], rng=[r[1] for r in frame_rngs])
+                      check_starts=True, init=first.state["W"], rng=[r[1] for r in frame_rngs])
     np.testing.assert_array_equal(tracked.W[:, 1], second.W)
 
 
@@ -140,3 +143,25 @@ def test_every_frame_returns_its_own_best_after_a_carried_state(method):
 def _at_least(f, g):
     """f >= g everywhere, up to the round-off of evaluating f in another batch."""
     return bool(np.all(f >= g - 1e-12 * np.abs(g)))
+
+
+def test_check_starts_keeps_a_carried_angd_chain_on_each_frame_s_sensing_beam():
+    """Paper scenario, targets drifting: with ``check_starts`` no frame's result is below the
+    frame's ZF or sensing beam (the carried chain alone falls behind the beam as it turns),
+    and a sequence tracked alone is as in the batch."""
+    from angd_np.solvers.linear import sensing_beam, zf_precoder
+
+    seq = an.Scenario.preset("paper", n_tx=8).sequence(3, 4, rho=0.99, target_drift_deg=1.0,
+                                                        rng=2)
+    plain = track(seq, "angd-fcn-tuned", iters_per_frame=5, rng=[30, 31, 32],
+                  check_starts=False)  # an explicit option beats the spec's carry_options
+    checked = track(seq, "angd-fcn-tuned", iters_per_frame=5, rng=[30, 31, 32],
+                    check_starts=True)
+    starts = np.stack([[an.csbf(start(seq.frame(t)), seq.frame(t)) for t in range(4)]
+                       for start in (zf_precoder, sensing_beam)]).max(axis=0).T  # (3, 4)
+    assert (checked.csbf >= starts).all()
+    assert (plain.csbf < starts).any()  # without the check some frame is below the beam
+    alone = track(seq[2], "angd-fcn-tuned", iters_per_frame=5, check_starts=True,
+                  rng=[32])
+    np.testing.assert_array_equal(alone.W[0], checked.W[2])
+    assert checked.options["check_starts"] is True

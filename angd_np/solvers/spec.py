@@ -103,8 +103,10 @@ class SolverSpec:
         ANGD's is ``iters + 2 * pilot``).
     carry_options : dict
         Options :func:`angd_np.track` sets on every frame that continues a carried state or
-        W (``carry="all"`` or ``"w"``), e.g. ANGD's ``{"pilot": 0}``: a pilot would replace
-        the carried start.
+        W (``carry="all"`` or ``"w"``) unless the caller passes the option, e.g. ANGD's
+        ``{"pilot": 0, "check_starts": True}``: a pilot would replace the carried start, and
+        the frame's ZF and sensing beam are scored against the carried chain's best
+        (``studies/angd_tracking``).
     budgets : tuple of dict
         Options at each budget level of the ``quality-time`` figures, cheapest first (six
         levels); empty: iterative solvers take ``iters`` from

@@ -187,6 +187,8 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(pilot=2.5), TypeError, "pilot"),
     (dict(pilot_extend=-1), ValueError, "pilot_extend"),
     (dict(pilot_extend=1.5), TypeError, "pilot_extend"),
+    (dict(check_starts="yes"), TypeError, "check_starts"),
+    (dict(check_starts=1), TypeError, "check_starts"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
     problem = Scenario.preset("balanced").draw(1, rng=0)
@@ -583,3 +585,59 @@ def test_pilot_extend_in_a_batch_equals_alone_whatever_the_others_do():
     plain = an.solve(problem, "angd-fcn", rng=seeds, **{**options, "pilot_extend": 0})
     moved = np.any(plain.W != batch.W, axis=(1, 2))
     assert moved.any() and not moved.all()  # extended and not extended side by side
+
+
+def _drifted(n=4):
+    """The paper scenario one frame after the targets moved 2°: a chain carried from the
+    previous frame's sensing beam is below this frame's beam (studies/angd_tracking)."""
+    seq = Scenario.preset("paper", n_tx=8).sequence(n, 2, rho=0.99, target_drift_deg=2.0,
+                                                    rng=7)
+    return seq.frame(0), seq.frame(1)
+
+
+def test_check_starts_returns_the_better_start_and_goes_on_from_it_keeping_the_network():
+    first, problem = _drifted()
+    options = dict(variant="tuned", iters=5, pilot=5)
+    # As track() carries a state to the next frame (best point re-evaluated on it).
+    carried = _angd_common.restart_state(an.solve(first, "angd-fcn", rng=3, **options).state,
+                                         problem)
+    plain = an.solve(problem, "angd-fcn", state=carried, **options)
+    checked = an.solve(problem, "angd-fcn", state=carried, check_starts=True, **options)
+    starts = np.stack([csbf(zf_precoder(problem), problem), csbf(sensing_beam(problem),
+                                                                problem)])
+    np.testing.assert_array_equal(checked.csbf, np.maximum(plain.csbf, starts.max(axis=0)))
+    switched = starts.max(axis=0) > plain.csbf
+    assert switched.any()  # the beam beats the carried chain here
+    beam = sensing_beam(problem)
+    np.testing.assert_array_equal(checked.W[switched], beam[switched])
+    np.testing.assert_array_equal(checked.state["W"][switched], beam[switched])
+    np.testing.assert_array_equal(checked.W[~switched], plain.W[~switched])
+    np.testing.assert_array_equal(checked.state["W"][~switched], plain.state["W"][~switched])
+    # No iteration is spent on the check; the network and Adam's moments are the chain's.
+    np.testing.assert_array_equal(checked.history, plain.history)
+    np.testing.assert_array_equal(checked.nit, plain.nit)
+    for key in ("net_params", "adam_m", "adam_v", "adam_t"):
+        np.testing.assert_array_equal(checked.state[key], plain.state[key], err_msg=key)
+    # Deterministic, and an instance's result is the same alone as in the batch.
+    again = an.solve(problem, "angd-fcn", state=carried, check_starts=True, **options)
+    np.testing.assert_array_equal(again.W, checked.W)
+    alone = an.solve(problem[1:2], "angd-fcn", check_starts=True, **options,
+                     state={k: v[1:2] if np.ndim(v) else v for k, v in carried.items()})
+    np.testing.assert_array_equal(alone.W[0], checked.W[1])
+
+
+def test_check_starts_continuation_is_exact_where_no_start_is_better():
+    """Balanced scenario: the chain beats ZF and the beam, so 10 + 10 iterations with the
+    check are the 20-iteration run with it, bit for bit."""
+    problem = Scenario.preset("balanced", n_tx=8).draw(3, rng=2)
+    options = dict(variant="tuned", pilot=5, tol=None, check_starts=True)
+    whole = an.solve(problem, "angd-fcn", rng=4, iters=20, **options)
+    part = an.solve(problem, "angd-fcn", rng=4, iters=10, **options)
+    assert (part.csbf > csbf(zf_precoder(problem), problem)).all()
+    assert (part.csbf > csbf(sensing_beam(problem), problem)).all()
+    went_on = an.solve(problem, "angd-fcn", state=part.state, iters=10, **options)
+    np.testing.assert_array_equal(went_on.W, whole.W)
+    np.testing.assert_array_equal(np.concatenate([part.history, went_on.history], axis=1),
+                                  whole.history)
+    for key in whole.state:
+        np.testing.assert_array_equal(went_on.state[key], whole.state[key], err_msg=key)
