@@ -187,15 +187,17 @@ class ANGDOptions(IterativeOptions):
         False (default): the result is the chain's best iterate. True: after the
         iterations, zero forcing and the sensing beam of this problem (the pilot's starts;
         ZF only when M >= K, the beam only with targets) are evaluated, and where one has a
-        higher CSBF than the chain's best it is returned and the chain goes on from it
-        (``state``'s ``W`` and best point; the network and its moments are kept): two CSBF
-        evaluations, no iteration, not in ``history`` or ``nit``. Why: frame by frame
+        higher CSBF than the chain's best it is returned and becomes the state's best point
+        (the chain goes on from its own last iterate, with its network and moments; a
+        start that won only because the chain was still climbing would otherwise pull the
+        chain into the start's basin): two CSBF evaluations, no iteration, not in
+        ``history`` or ``nit``. Why: frame by frame
         (``angd_np.track``), a carried chain follows its own basin, and in the paper's
         sensing-dominated scenario the principal eigenvector of A A^H (where the optimum
         lies) turns by a few degrees per frame as the targets drift, and by up to 90° where
         its two largest eigenvalues cross, faster than a chain of 50 iterations follows;
         the frame's beam is within ~1e-6 of its optimum there, while in the balanced
-        scenario it never beats the chain (``studies/angd_tracking``).
+        scenario it rarely beats the chain (``studies/angd_tracking``).
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
         rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
@@ -483,8 +485,10 @@ def _extend(flat, network, pilot_opts, joined, starts, blocks, processes):
 
 
 def _check_starts(flat, joined):
-    """Where ZF or the sensing beam beats a chain's best CSBF, make it the chain's best point
-    and its last iterate, in place in ``joined`` (``check_starts``)."""
+    """Where ZF or the sensing beam beats a chain's best CSBF, make it the chain's best point,
+    in place in ``joined`` (``check_starts``). The chain's last iterate stays: a start that
+    wins only because the chain is still climbing (a few iterations on a new frame) would
+    otherwise pull the chain into the start's basin (the balanced scenario's dropped user)."""
     from ..objective import csbf
     from .linear import sensing_beam, zf_precoder
 
@@ -494,10 +498,8 @@ def _check_starts(flat, joined):
     for W0 in starts:
         f = csbf(W0, flat)
         better = f > joined["best_f"]
-        for key in ("W", "best_W"):
-            joined[key][better] = W0[better]
-        for key in ("best_f", "ref_f"):
-            joined[key][better] = f[better]
+        joined["best_W"][better] = W0[better]
+        joined["best_f"][better] = f[better]
         joined["since"][better] = 0
 
 
