@@ -1,7 +1,7 @@
 r"""ANGD's hot loop: one instance at a time, a few dozen NumPy and BLAS calls per iteration.
 
 Calls per iteration (counted in the code, FCN, BLAS Adam kernel, the projection active): 35
-for the paper preset (15 to propose and evaluate W_{t+1}, 9 to back-propagate, 11 for Adam's
+for the paper variant (15 to propose and evaluate W_{t+1}, 9 to back-propagate, 11 for Adam's
 step); 43 for the tuned variant (the channel metric's column products, the RMS input scale and
 the step scale of ``output_scale="w"``). At ~1 µs of overhead each, the calls, not the
 arithmetic, set the time of an iteration at the paper's size.
