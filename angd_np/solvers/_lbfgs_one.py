@@ -91,7 +91,8 @@ def _iteration(fun, x, phi, g, W, mem, c1, c2, step0, max_evals):
         ft, gt, Wt = fun(xt)
         dt = float(np.vecdot(gt, p)[0])
         if ft[0] <= phi0 + c1 * 1.0 * s0 and abs(dt) <= -c2 * s0:
-            x_new, phi_new, g_new, W_new, moved = wolfe = xt, ft, gt, Wt, True
+            x_new, phi_new, g_new, W_new, moved = xt, ft, gt, Wt, True
+            wolfe = True
         else:
             x_new, phi_new, g_new, W_new = x, phi, g, W
             row = _Search(phi0, s0, 1.0)

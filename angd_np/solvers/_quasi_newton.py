@@ -57,7 +57,8 @@ of the cubic through both ends (value and slope, eq. 3.59), kept 10% away from e
 bisecting where the cubic has none. Every trial costs one evaluation of value and gradient,
 for the rows still searching, all at once. After ``max_evals`` trials, or once the interval
 is below round-off, a row takes its best point that satisfies the first condition, if any
-(a step that is then not "Wolfe": the caller keeps its pair only if :math:`s^T y > 0`).
+(a step that is then not "Wolfe": the caller keeps its pair only if :math:`s^T y` is
+positive, above 1e-12 of :math:`\|s\| \|y\|`).
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ the caller passes as ``init``. All (start, instance) pairs run at once in a batc
 (``_converge``, memory 20, the strong Wolfe line search and curvature memory of
 ``_quasi_newton`` that ``lbfgs`` uses) on -f/abs(f(best start)) (objective ~1), stopping
 when the relative decrease stays below ``ftol`` = 1e-12 for 5 iterations, the gradient norm
-is below ``gtol`` = 1e-8, the line search finds no decrease (round-off), or after ``iters``
-= 3000 iterations; each instance's best end point is then polished by scipy's L-BFGS-B (at
-most 200 iterations). The slowest rows run about twice
+is below ``gtol`` (1 + abs(f)) with ``gtol`` = 1e-8, the line search finds no decrease
+(round-off), or after ``iters`` = 3000 iterations; each instance's best end point is then
+polished by scipy's L-BFGS-B (at most 200 iterations). The slowest rows run about twice
 as many iterations as the median one, so a row that stops leaves the working arrays: the
 tail costs in proportion to the rows still running, and since every operation acts on each
 row alone, an instance gets bit for bit the result and ``nit`` it gets when solved alone.
@@ -63,7 +63,7 @@ from ..objective import csbf, power, scale_to_power
 from . import sphere
 from ._quasi_newton import Memory, wolfe_search
 from .iterative import flatten_problem
-from .linear import mmse_precoder, sensing_beam, zf_precoder
+from .linear import defined_precoder, sensing_beam
 from .options import SolverOptions
 from .result import Result
 from .spec import SolverSpec, add_start
@@ -123,8 +123,10 @@ def _starts(problem, n_random, rngs, init):
     flat = (n,) + shape[-2:]
     starts = []
     if problem.n_users <= problem.n_tx:
-        zf = zf_precoder(problem)
-        starts += [zf, mmse_precoder(problem)]
+        # Zero where an instance's channel rules them out (replaced by a unit matrix below),
+        # so that one degenerate instance does not stop the batch.
+        zf = defined_precoder("zf", problem)[0]
+        starts += [zf, defined_precoder("mmse", problem)[0]]
     if problem.n_targets:
         beam = sensing_beam(problem)  # all power in the best user's column
         u = beam.sum(axis=-1, keepdims=True)  # the beam vector itself, (..., M, 1)
@@ -145,6 +147,9 @@ def _starts(problem, n_random, rngs, init):
             raise ValueError(f"init[{i}] must be a finite array of shape {shape} like H, "
                              f"got shape {extra.shape}")
         starts.append(extra.reshape(flat).astype(np.complex128))
+    if not starts:
+        raise ValueError(f"reference has no start for M = {shape[-2]} < K = {shape[-1]} without "
+                         "targets: pass starts >= 1 (random starts) or init (start points)")
     S = np.stack(starts)
     pw = power(S)
     # A zero start (e.g. a zero column pattern) has no direction: replace by a unit matrix.
@@ -310,7 +315,8 @@ def reference(problem, *, rng=None, **options) -> Result:
     return Result.from_W(
         problem, W_out.reshape(batch + (M, K)), method="reference",
         time_s=times.reshape(batch), nit=nit.reshape(batch),
-        message=f"best of {S.shape[0]} L-BFGS-B runs on the power sphere per instance",
+        message=f"best of {S.shape[0]} L-BFGS runs on the power sphere per instance, polished "
+                "by scipy's L-BFGS-B",
         extra={"n_starts": S.shape[0], "best_start": best_start.reshape(batch)},
     )
 

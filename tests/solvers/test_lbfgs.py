@@ -279,7 +279,8 @@ def test_a_batch_with_a_stalled_instance_still_equals_each_alone():
     line search must not change any row's bits."""
     problem = Scenario.preset("paper", n_tx=4).draw(5, rng=2)
     batch = lbfgs(problem, iters=300, init="zf")
-    assert np.any(batch.history[:, -50:] == batch.history[:, -1:])  # some row is at round-off
+    # some row is at round-off: flat over its last 50 iterations
+    assert np.any(np.all(batch.history[:, -50:] == batch.history[:, -1:], axis=1))
     for i in range(5):
         alone = lbfgs(problem[i:i + 1], iters=300, init="zf")
         np.testing.assert_array_equal(alone.history[0], batch.history[i])

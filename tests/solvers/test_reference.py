@@ -150,3 +150,24 @@ def test_the_old_option_names_still_work_with_a_warning():
             old = reference(problem, rng=0, starts=0, maxiter=30, W0=start)
     np.testing.assert_array_equal(old.W, new.W)
     np.testing.assert_array_equal(old.nit, new.nit)
+
+
+def test_a_rank_deficient_instance_does_not_stop_the_batch():
+    """ZF and MMSE starts exist per instance: a channel with two equal columns gets the other
+    starts, and every other instance is solved exactly as alone."""
+    problem = Scenario.preset("balanced", n_tx=6).draw(3, rng=0)
+    H = problem.H.copy()
+    H[1, :, 1] = H[1, :, 0]
+    degenerate = an.Problem(H, problem.A, problem.noise_var, problem.p_max, problem.omega)
+    res = an.solve(degenerate, "reference", rng=0)
+    assert res.success.all() and np.all(np.isfinite(res.csbf))
+    beam = sensing_beam(degenerate)  # one of the starts the degenerate instance still has
+    assert res.csbf[1] >= csbf(beam, degenerate)[1]
+    alone = an.solve(degenerate[0:1], "reference", rng=0)
+    np.testing.assert_array_equal(res.W[0], alone.W[0])
+
+
+def test_no_start_at_all_is_refused_by_name():
+    problem = an.Scenario(n_tx=2, n_users=3, target_angles_deg=()).draw(1, rng=0)
+    with pytest.raises(ValueError, match="no start"):
+        an.solve(problem, "reference", starts=0)
