@@ -51,7 +51,9 @@ class TrackResult:
     success : ndarray of bool, shape (n, F)
     method : str
     options : dict
-        The options every frame was solved with (besides ``iters``, ``state`` and starts).
+        The options every frame was solved with (besides ``iters``, ``state`` and starts);
+        frames that continue a carried state or W also take the solver spec's
+        ``carry_options`` not given here (ANGD: no pilot, ``check_starts``).
     carry : str
     state : dict or None
         The last frame's ``Result.state`` (iterative solvers), to track further.

@@ -126,6 +126,10 @@ class Progress:
             return 0.0, None
         now = time.monotonic()
         elapsed = max(now - self.start, 1e-9)
+        if not self._timed:  # weights, not seconds: the time left in proportion to them
+            frac = self.done_weight / self.total
+            return frac, elapsed * max(self.total - self.done_weight, 0.0) / max(
+                self.done_weight, 1e-300)
         overall = _affine([x for v in self.samples.values() for x in v])
         left = 0.0
         for k, (w, count) in self.left.items():

@@ -128,7 +128,9 @@ def _cost(solver_spec, options, frames) -> float:
     if not solver_spec.iterative:
         return frames["n_frames"] * one(first)
     first["iters"] = frames["iters_per_frame"]
-    later = first if carry == "none" else {**first, **solver_spec.carry_options}
+    # As track(): the spec's carry options, unless the caller gave that option.
+    later = first if carry == "none" else {
+        **first, **{k: v for k, v in solver_spec.carry_options.items() if k not in options}}
     return one(first) + (frames["n_frames"] - 1) * one(later)
 
 

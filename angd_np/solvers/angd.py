@@ -295,7 +295,7 @@ class ANGDOptions(IterativeOptions):
 #: implementation would get) are our choices. "tuned": the input scaling, output scaling,
 #: step, zero output layer, start, learning rates and channel metric chosen on tuning
 #: instances and checked on held-out ones (``studies/angd_tuning/``), and the pilot of two
-#: starts (``studies/angd_pilot/``); the CNN uses the same values. Both presets run float32
+#: starts (``studies/angd_pilot/``); the CNN uses the same values. Both variants run float32
 #: networks: the paired gap difference float32 - float64 was within float64's own
 #: run-to-run spread, at 1.7-2.1x the speed (``studies/float32_networks/``).
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
@@ -325,7 +325,7 @@ def _variant(method, variant, options) -> str:
     given = {} if variant is None else {"variant": variant}
     if "preset" in options:
         given["preset"] = options.pop("preset")
-    variant = rename_options(method, given, {"preset": "variant"}, stacklevel=5)
+    variant = rename_options(method, given, {"preset": "variant"})
     return check_choice(variant.get("variant", "paper"), "variant", tuple(VARIANTS))
 
 

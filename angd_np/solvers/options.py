@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
+import sys
 import warnings
 from typing import ClassVar
 
@@ -59,12 +61,27 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
-def rename_options(method: str, options: dict, renamed: dict, *, stacklevel: int = 3) -> dict:
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside the angd_np package, for a warning
+    raised by the caller of this function: Python shows a DeprecationWarning by default only
+    when it points at the user's code, and the solvers reach the options through several
+    layers (``solve`` -> the solver -> ``resolve``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def rename_options(method: str, options: dict, renamed: dict, *, stacklevel=None) -> dict:
     """``options`` with each old name of ``renamed`` (``{old: new}``) given its new name.
 
     The old spelling keeps working for one version, with a :class:`DeprecationWarning`
-    naming the new one; TypeError if a call gives both.
+    naming the new one, pointed at the first caller outside the package (``stacklevel``
+    None) or at ``stacklevel``; TypeError if a call gives both.
     """
+    if stacklevel is None:
+        stacklevel = _outside_stacklevel()
     options = dict(options)
     for old, new in renamed.items():
         if old in options:
@@ -103,7 +120,7 @@ class SolverOptions:
 
         Raises TypeError naming unknown options, ValueError/TypeError for bad values.
         """
-        options = rename_options(method, options or {}, cls.renamed, stacklevel=4)
+        options = rename_options(method, options or {}, cls.renamed)
         check_unknown(method, options, cls.names())
         return dataclasses.replace(cls() if base is None else base, **options)
 

@@ -128,3 +128,19 @@ def test_a_fixed_cost_per_chunk_is_fitted_so_cheap_chunks_at_the_end_are_not_fre
         clock.now += 2.0 + weight
         bar.update(weight, 2.0 + weight, "s", worker=1)
     assert bar.estimate()[1] == pytest.approx(12.0)
+
+
+def test_without_measured_seconds_the_time_left_is_in_proportion_to_the_weights():
+    """update(weight) alone: the weights stand in for the work, and the time left is the
+    elapsed time scaled by the weight left over the weight done (not weights read as s)."""
+    import io
+
+    from angd_np.experiments.progress import Progress
+
+    bar = Progress(300, 10, stream=io.StringIO(), enabled=False)
+    bar.start -= 6.0  # 6 s ago
+    for _ in range(5):
+        bar.update(20.0)  # 100 of 300 done
+    frac, left = bar.estimate()
+    assert abs(frac - 1 / 3) < 1e-12
+    assert 11.9 < left < 12.5  # 6 s for a third: 12 s for the rest

@@ -150,3 +150,24 @@ def test_the_old_option_name_preset_still_selects_the_variant_with_a_warning():
     with pytest.warns(DeprecationWarning, match="variants="):
         spec = SolverSpec("old-style", lambda problem, **kw: None, presets=("a", "b"))
     assert spec.variants == ("a", "b") and list(spec.methods()) == ["old-style", "old-style-b"]
+
+
+def test_old_option_names_warn_at_the_users_line_under_default_filters(tmp_path):
+    """Python shows a DeprecationWarning by default only where it points into __main__: the
+    warning must name the user's line, not a frame inside the package."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "old_names.py"
+    script.write_text(
+        "import angd_np as an\n"
+        "p = an.Scenario.preset('paper', n_tx=4).draw(1, rng=0)\n"
+        "an.solve(p, 'angd-fcn', preset='tuned', iters=2, pilot=0)\n"
+        "an.solve(p, 'lbfgs', iters=2, max_backtracks=3)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={**env, "PYTHONPATH": os.getcwd()})
+    assert done.returncode == 0, done.stderr
+    assert "old_names.py:3: DeprecationWarning: angd-fcn(): option 'preset'" in done.stderr
+    assert "old_names.py:4: DeprecationWarning: lbfgs(): option 'max_backtracks'" in done.stderr
