@@ -228,14 +228,14 @@ for _spec in (
     # The CNN's output layer has 16 MK x 2MK weights (8 M at M = 64, K = 8): too slow for
     # 2000 iterations there, so the larger sizes leave it out.
     *[FigureSpec(name, "level", tuple(range(len(ITERS_LEVELS))), "budget level",
-                 methods, base={"n_tx": M, "n_users": K}, trial_fraction=0.1,
+                 methods, base={"n_tx": M, "n_users": K}, trial_fraction=cap / 1000,
                  trial_cap=cap, plot=figures.draw_quality_time, figsize=(6.8, 3.8),
                  x_options=budget_options,
                  title=f"Median gap against time per instance, M = {M}, K = {K}")
       for name, M, K, cap, methods in (
-          ("quality-time", 16, 2, 12, QUALITY_METHODS),
-          ("quality-time-32", 32, 4, 6, tuple(m for m in QUALITY_METHODS if "cnn" not in m)),
-          ("quality-time-64", 64, 8, 3, tuple(m for m in QUALITY_METHODS if "cnn" not in m)))],
+          ("quality-time", 16, 2, 50, QUALITY_METHODS),
+          ("quality-time-32", 32, 4, 20, tuple(m for m in QUALITY_METHODS if "cnn" not in m)),
+          ("quality-time-64", 64, 8, 10, tuple(m for m in QUALITY_METHODS if "cnn" not in m)))],
     FigureSpec("budget", "iters_per_frame", (5, 10, 20, 50, 100, 200, 500),
                "iterations per frame", BUDGET_METHODS, frames=dict(TRACKING, rho=0.99),
                trial_fraction=0.1, trial_cap=8,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 from .._validate import check_int
@@ -31,6 +32,17 @@ def _names(value, name, accepted) -> list:
     if not names or bad:
         raise ValueError(f"{name} must be a non-empty list of {list(accepted)}, got {value!r}")
     return names
+
+
+def blas_name() -> str:
+    """The BLAS NumPy calls, as threadpoolctl reports it ("unknown" without it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    libs = [f"{i.get('internal_api', '?')} {i.get('version') or ''}".strip()
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(dict.fromkeys(libs)) or "unknown"
 
 
 def reproduce(out="results", *, presets=PRESETS, trials=100, seed=0, workers=None,
@@ -91,9 +103,16 @@ def reproduce(out="results", *, presets=PRESETS, trials=100, seed=0, workers=Non
     reports = {}
     for preset, preset_configs in configs.items():
         folder = Path(out) / preset
+        start = time.perf_counter()
         run_figures(preset_configs, folder, workers=workers, scheduler=scheduler, fresh=fresh,
                     progress=progress)
-        reports[preset] = write_report(folder)
+        wall = int(round(time.perf_counter() - start))
+        where = (f"on the dask cluster at {scheduler}" if scheduler is not None
+                 else f"with {workers} worker processes")
+        note = (f"`angd-np reproduce` ({trials} trials requested) ran this preset's figures "
+                f"in {wall // 60} min {wall % 60} s {where} (its last call, if it resumed a "
+                f"run; BLAS: {blas_name()}).")
+        reports[preset] = write_report(folder, run_note=note)
         if figures_dir is not None:
             target = Path(figures_dir)
             target.mkdir(parents=True, exist_ok=True)

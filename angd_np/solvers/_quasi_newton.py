@@ -122,6 +122,7 @@ class Memory:
         self._RD = np.zeros((n, 2, m))  # rho and D = s.y
         self._gamma = np.zeros(n)  # s.y / y.y of the newest pair
         self.head = 0
+        self.pushes = 0  # push() calls, slots written (see merge_rows)
         self._eye = np.eye(m)
         self._no_empty = np.zeros(n, dtype=bool)
         self._views()
@@ -193,6 +194,7 @@ class Memory:
         is True, an empty slot elsewhere, in place of every row's oldest slot."""
         m, L, YY = self.m, self.Linv, self.YY
         j = self.head = (self.head - 1) % m  # the oldest slot: its pair leaves
+        self.pushes += 1
         every = _all(pair)
         if every:
             rho = 1.0 / sy
@@ -225,6 +227,41 @@ class Memory:
             self._LY[rows] = 0.0
             self._LY[rows, 0] = self._eye
             self._set_empty(self._empty | rows)
+
+    def rows(self, lo, hi):
+        """The memory of rows ``lo:hi`` over views of this one's arrays (its writes land
+        here), for a chunk of the batch iterated on its own; see :meth:`merge_rows`."""
+        part = object.__new__(Memory)
+        part.m, part.head, part._eye, part.pushes = self.m, self.head, self._eye, 0
+        part._Z4, part._LY, part._RD = self._Z4[lo:hi], self._LY[lo:hi], self._RD[lo:hi]
+        part._gamma, part._no_empty = self._gamma[lo:hi].copy(), self._no_empty[lo:hi]
+        part._views()
+        return part
+
+    def merge_rows(self, part, lo, hi, iters):
+        """Take back a :meth:`rows` memory after a call of ``iters`` iterations (then
+        :meth:`advance` once).
+
+        Every row's ring ends the call ``iters`` slots on, as in one batch, where a row that
+        stopped (or never ran) is given an empty slot each iteration: a part that wrote
+        fewer (every row of it stopped early, or had stopped before) is advanced to the same
+        slot with empty slots, so the memory does not depend on how the batch was cut.
+        """
+        m = self.m
+        for k in range(min(iters - part.pushes, m)):  # the slots a batch would have emptied
+            j = (part.head - 1 - k) % m
+            part._Z4[:, :, j] = 0.0
+            part._RD[:, :, j] = 0.0
+            part._LY[:, :, j, :] = 0.0
+            part._LY[:, :, :, j] = 0.0
+            part._LY[:, 0, j, j] = 1.0
+        self._gamma[lo:hi] = part._gamma
+        self._set_empty(~self.rho.any(axis=1))
+
+    def advance(self, iters):
+        """Move the ring ``iters`` slots on, after every part's :meth:`merge_rows`."""
+        self.head = (self.head - iters) % self.m
+        self.pushes += iters
 
     def take(self, keep):
         """Keep only the rows ``keep`` (a bool mask or an index array)."""

@@ -173,6 +173,21 @@ class BestTracker:
         return {"best_W": self.W.copy(), "best_f": self.f.copy(), "ref_f": self._ref.copy(),
                 "since": self._since.copy(), "active": self.active.copy()}
 
+    def rows(self, lo: int, hi: int) -> BestTracker:
+        """A tracker of instances ``lo:hi`` over views of this one's arrays, for a chunk of
+        the batch iterated on its own; hand it back to :meth:`merge_rows` when done."""
+        part = object.__new__(BestTracker)
+        part.tol, part.patience = self.tol, self.patience
+        for name in ("W", "f", "history", "nit", "active", "_ref", "_since", "_held"):
+            setattr(part, name, getattr(self, name)[lo:hi])
+        part._all_active = bool(part.active.all())
+        return part
+
+    def merge_rows(self, part: BestTracker, lo: int, hi: int) -> None:
+        """Take back the counters of a :meth:`rows` tracker (the arrays it replaced)."""
+        self.active[lo:hi], self._since[lo:hi] = part.active, part._since
+        self._all_active = bool(self.active.all())
+
     def deactivate(self, which):
         """Stop the instances where ``which`` (n,) is True (e.g. diverged ones)."""
         self.active &= ~which

@@ -80,11 +80,11 @@ def rename_options(method: str, options: dict, renamed: dict, *, stacklevel=None
     naming the new one, pointed at the first caller outside the package (``stacklevel``
     None) or at ``stacklevel``; TypeError if a call gives both.
     """
-    if stacklevel is None:
-        stacklevel = _outside_stacklevel()
     options = dict(options)
     for old, new in renamed.items():
         if old in options:
+            if stacklevel is None:  # walking the stack costs more than the rest of a call
+                stacklevel = _outside_stacklevel()
             if new in options:
                 raise TypeError(f"{method}() got both {old!r} and its new name {new!r}; "
                                 f"pass {new!r} only")
@@ -122,7 +122,9 @@ class SolverOptions:
         """
         options = rename_options(method, options or {}, cls.renamed)
         check_unknown(method, options, cls.names())
-        return dataclasses.replace(cls() if base is None else base, **options)
+        if base is None:  # one validation, not two (a one-instance solve feels it)
+            return cls(**options)
+        return dataclasses.replace(base, **options)
 
     @classmethod
     def names(cls) -> tuple:

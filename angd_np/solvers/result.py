@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..objective import csbf, power, sensing_gain, sum_rate
+from ..objective import power, sensing_gain, sum_rate
 
 __all__ = ["Result", "optimality_gap", "check_reference"]
 
@@ -104,11 +104,12 @@ class Result:
         n = int(np.prod(batch, dtype=np.int64))
         t = np.asarray(time_s, dtype=np.float64)
         t = np.full(batch, float(t) / max(n, 1)) if t.ndim == 0 else np.broadcast_to(t, batch)
+        rate, sensing = sum_rate(W, problem), sensing_gain(W, problem)
         return cls(
             W=W,
-            csbf=np.asarray(csbf(W, problem), dtype=np.float64),
-            sum_rate=np.asarray(sum_rate(W, problem), dtype=np.float64),
-            sensing=np.asarray(sensing_gain(W, problem), dtype=np.float64),
+            csbf=np.asarray(rate + problem.omega * sensing, dtype=np.float64),  # as csbf()
+            sum_rate=np.asarray(rate, dtype=np.float64),
+            sensing=np.asarray(sensing, dtype=np.float64),
             nit=np.broadcast_to(np.asarray(nit, dtype=np.int64), batch).copy(),
             time_s=np.array(t, dtype=np.float64),
             history=history,

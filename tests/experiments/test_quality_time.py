@@ -22,7 +22,7 @@ def test_budget_levels_come_from_the_specs():
 
 
 def test_gaps_are_pooled_over_budgets_and_the_report_tables_them(tmp_path):
-    config = make_config("quality-time", methods="zf,pgd,reference", trials=20,
+    config = make_config("quality-time", methods="zf,pgd,reference", trials=40,
                          preset="balanced")
     assert config.n_trials == 2
     run_figures([config], tmp_path)

@@ -377,10 +377,10 @@ def test_one_instance_runs_the_lean_loop_and_equals_its_batch_row_with_every_opt
             assert ran.pop()
             np.testing.assert_array_equal(alone.history[0], batch.history[i])
             assert alone.nit[0] == batch.nit[i]
-            # an early-stopped row of a batch keeps receiving empty slots (one head for all
-            # rows) while the others run; its iterates and best point are what count
-            keys = ("best_W", "V", "active") + (() if "tol" in options else (
-                "lbfgs_s", "lbfgs_linv", "lbfgs_yy", "lbfgs_head", "since"))
+            # an early-stopped row's ring is moved on with empty slots, as in a batch (one
+            # head for all rows); its stopping counter is not
+            keys = ("best_W", "V", "active", "lbfgs_s", "lbfgs_y", "lbfgs_rho", "lbfgs_linv",
+                    "lbfgs_yy", "lbfgs_head") + (() if "tol" in options else ("since",))
             for key in keys:
                 np.testing.assert_array_equal(alone.state[key][0], batch.state[key][i])
     one = problem[:1]
@@ -388,3 +388,29 @@ def test_one_instance_runs_the_lean_loop_and_equals_its_batch_row_with_every_opt
     whole = lbfgs(one, iters=24, init="zf")
     np.testing.assert_array_equal(lbfgs(one, iters=12, state=half.state).history[0],
                                   whole.history[0, 12:])
+
+
+@pytest.mark.parametrize("options", [dict(init="zf"), dict(init="zf", tol=1e-7, patience=4),
+                                     dict(init="random", memory=3)])
+def test_a_batch_cut_into_chunks_equals_one_batch(monkeypatch, options):
+    """Large batches run in chunks whose pairs fit in cache (``chunk_rows``): chunks of 3, 3
+    and 1 (the last in the one-instance loop) give the one batch's results and state bit for
+    bit, early-stopped rows and a continuation from the state included."""
+    problem = Scenario.preset("paper", n_tx=5).draw(7, rng=3)
+    whole = lbfgs(problem, iters=50, rng=range(7), **options)
+    memory = {k: v for k, v in options.items() if k == "memory"}
+    again = lbfgs(problem, iters=20, state=whole.state, **memory)
+    monkeypatch.setattr(_module, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(_module, "CHUNK_MIN", 3)
+    assert _module.chunk_rows(10, 20) == 3
+    cut = lbfgs(problem, iters=50, rng=range(7), **options)
+    cut_again = lbfgs(problem, iters=20, state=cut.state, **memory)
+    for a, b in ((whole, cut), (again, cut_again)):
+        for field in ("W", "csbf", "history", "nit", "success"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        assert a.message == b.message
+        assert a.state.keys() == b.state.keys()
+        for key in a.state:
+            np.testing.assert_array_equal(a.state[key], b.state[key], err_msg=key)
+    if "tol" in options:
+        assert np.any(whole.nit < 50)  # the padding of early-stopped chunks was exercised
