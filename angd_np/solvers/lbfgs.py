@@ -235,8 +235,7 @@ def lbfgs(problem, *, rng=None, state=None, **options):
         mem = Memory.from_arrays(*(saved[k] for k in ("lbfgs_s", "lbfgs_y", "lbfgs_rho",
                                                       "lbfgs_linv", "lbfgs_yy")),
                                  head[0] if n else 0)
-    fun = _objective(flat)
-    phi, g, W = fun(x)
+    phi, g, W = (_objective_one(flat) if n == 1 else _objective(flat))(x)  # the same bits
     if saved is not None and not opts.keep_memory:
         mem.clear(-phi != saved["lbfgs_f"])  # another problem: the pairs are stale
     tracker = BestTracker(W, -phi, opts.iters, opts.tol, opts.patience, state=saved)
