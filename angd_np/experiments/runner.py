@@ -74,7 +74,8 @@ def plan_tasks(config: RunConfig) -> tuple[list[dict], list]:
                     "start": start, "stop": stop, "curves": spec.curves,
                     "frames": config.frame_params(x),
                     "weight": (stop - start) * _cost(solver_spec, options,
-                                                     config.frame_params(x)),
+                                                     config.frame_params(x))
+                    * size_factor(scenario["n_tx"], scenario["n_users"]),
                 }
                 # The same chunk at another x (the reference at every iterations-per-frame of
                 # the budget figure): solved once, its stored rows read at every x.
@@ -108,6 +109,15 @@ def _check_extra(solver_spec) -> None:
 
     if solver_spec.extra:
         require_extra(solver_spec.extra, solver_spec.name)
+
+
+def size_factor(n_tx: int, n_users: int) -> float:
+    """How much an instance of size (M, K) costs against one at (16, 2), for the progress's
+    weights: (1 + MK/32)/2, i.e. a fixed part (the NumPy calls of an iteration) and a part
+    that grows with the number of variables MK (1 at (16, 2), 2.5 at (32, 4), 8.5 at
+    (64, 8)). Without it every size weighed the same and the ETA of a run that ends with
+    its large instances came out too low (by 19-42% at half the run)."""
+    return 0.5 * (1.0 + n_tx * n_users / 32.0)
 
 
 def _cost(solver_spec, options, frames) -> float:

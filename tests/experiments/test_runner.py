@@ -221,3 +221,17 @@ def test_the_run_identity_holds_the_values_of_a_preset():
     assert (resolved["eta_phi"], resolved["init"], resolved["iters"]) == (
         tuned.eta_phi, tuned.init, tuned.iters)
     assert "workers" not in resolved and identity["methods"]["zf"]["resolved"] is None
+
+
+def test_a_chunks_predicted_weight_grows_with_the_instance_size():
+    """The progress's weights count the size (M, K): the same solver and budget weigh
+    size_factor(64, 8) / size_factor(16, 2) = 8.5 times more at (64, 8) than at (16, 2)."""
+    from angd_np.experiments.runner import size_factor
+
+    small = plan_tasks(make_config("quality-time", trials=1000, methods="lbfgs"))[0]
+    large = plan_tasks(make_config("quality-time-64", trials=1000, methods="lbfgs"))[0]
+    w_small = {t["x"]: t["weight"] / (t["stop"] - t["start"]) for t in small}
+    w_large = {t["x"]: t["weight"] / (t["stop"] - t["start"]) for t in large}
+    assert size_factor(16, 2) == 1.0 and size_factor(64, 8) == 8.5
+    for level, w in w_small.items():
+        assert w_large[level] == pytest.approx(8.5 * w)

@@ -12,7 +12,7 @@ import pytest
 import angd_np as an
 from angd_np import solvers
 from angd_np.experiments import make_config, run_figures
-from angd_np.experiments.runner import plan_tasks
+from angd_np.experiments.runner import plan_tasks, size_factor
 from angd_np.experiments.store import read_csv
 from angd_np.objective import csbf_and_grad, project_power
 from angd_np.solvers import iterative as it
@@ -109,11 +109,14 @@ def test_a_figure_run_of_the_toy_counts_its_pilot_in_the_predicted_cost(register
     config = make_config("fig3", trials=2, methods="toy,zf", chunk_size=2, iters=10)
     tasks, _ = plan_tasks(config)
     toy_tasks = [t for t in tasks if t["solver"] == "toy"]
-    # Each trial: cost x (iters + 2 x pilot) / 500 with the toy's pilot of 3.
+    # Each trial: cost x (iters + 2 x pilot) / 500 with the toy's pilot of 3, times the
+    # size factor of its M (fig3 sweeps M at K = 2).
     for task in toy_tasks:
-        assert task["weight"] == pytest.approx(2 * 1.0 * (10 + 2 * 3) / 500)
-    piloted = plan_tasks(make_config("fig3", trials=2, methods="toy", chunk_size=2,
-                                     iters=10))[0][0]["weight"]
+        assert task["weight"] == pytest.approx(2 * 1.0 * (10 + 2 * 3) / 500 * size_factor(
+            task["scenario"]["n_tx"], 2))
+    first = plan_tasks(make_config("fig3", trials=2, methods="toy", chunk_size=2,
+                                   iters=10))[0][0]
+    piloted = first["weight"] / size_factor(first["scenario"]["n_tx"], 2)
     assert piloted > 2 * 10 / 500  # the pilot is counted, not only iters
     run_figures([config], tmp_path, plot=False)
     rows = [r for r in read_csv(tmp_path / "fig3" / "results.csv") if r["method"] == "toy"]
