@@ -7,6 +7,7 @@ traceback), 130 interrupted (the message says how to resume).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import sys
@@ -524,15 +525,21 @@ def main(argv=None, stdout=None) -> int:
     command = {"solve": _cmd_solve, "figure": _cmd_figure, "report": _cmd_report,
                "reproduce": _cmd_reproduce, "bench": _cmd_bench, "bank": _cmd_bank,
                "verify": _cmd_verify}[args.command]
+    strict = args.command in ("solve", "bank", "verify")
     try:
+        # solve, bank and verify print their answer only once it is known to be free of
+        # numerical trouble: a table followed by an error (and exit 2) would look valid.
+        out = io.StringIO() if strict else stdout
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
-            code = command(args, stdout)
+            code = command(args, out)
         _replay_others(caught)
         numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
-        if numeric and args.command in ("solve", "bank", "verify"):
+        if numeric and strict:
             raise ValueError(f"numerical trouble ({numeric[0].message}; {len(numeric)} "
                              "warning(s)): an input is beyond float64's range")
+        if strict:
+            stdout.write(out.getvalue())
         if numeric:
             sys.stderr.write(f"angd-np {args.command}: warning: {len(numeric)} numerical "
                              f"warning(s), first: {numeric[0].message}\n")
