@@ -18,7 +18,7 @@ def _load(name):
 
 def test_scripts_holds_the_user_tools_only():
     assert sorted(p.name for p in (ROOT / "scripts").glob("*.py")) == [
-        "gradient_tour.py", "make_bank.py", "reproduce_paper.py"]
+        "gradient_tour.py", "headline_table.py", "make_bank.py", "reproduce_paper.py"]
 
 
 def test_reproduce_paper_writes_every_figure_the_report_and_the_docs_copies(tmp_path):

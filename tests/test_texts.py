@@ -83,3 +83,15 @@ def test_the_checker_skips_binary_files_and_generated_html(tmp_path):
     binary = tmp_path / "bank.npz"
     binary.write_bytes(b"PK\0\0/tmp/ session 4")
     assert machine_talk([html, binary], tmp_path) == []
+
+
+def test_the_readme_headline_table_is_the_one_the_shipped_reports_give():
+    """README.md's results table is written by scripts/headline_table.py from
+    docs/figures/*-REPORT.md: a rerun that rewrites the reports and forgets the README fails
+    here."""
+    import runpy
+
+    script = runpy.run_path(str(ROOT / "scripts" / "headline_table.py"))
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index(script["START"]), readme.index(script["END"])
+    assert readme[start:end + len(script["END"])] == script["block"](ROOT / "docs" / "figures")
