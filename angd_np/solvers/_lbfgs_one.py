@@ -76,7 +76,7 @@ def _iteration(fun, x, phi, g, W, mem, c1, c2, step0, max_evals):
     if mem.all_empty:
         p = _steepest(x, g, step0) * g
     else:
-        p = mem.product(g, None)
+        p = mem.product_one(g)
     p *= -1.0
     s0 = float(np.vecdot(g, p)[0])
     if not s0 < 0 and not mem.all_empty:  # a stale memory (or g = 0): steepest descent
@@ -116,7 +116,10 @@ def _iteration(fun, x, phi, g, W, mem, c1, c2, step0, max_evals):
     pair = sy[0] > 0
     if pair and not wolfe:  # a fallback step: its pair must show clear positive curvature
         pair = sy[0] > _CURVATURE * math.sqrt(float(np.vecdot(s, s)[0] * np.vecdot(y, y)[0]))
-    mem.push(s, y, _PAIR[bool(pair)], sy)
+    if pair:
+        mem.push_one(s, y, float(sy[0]))
+    else:
+        mem.push(s, y, _PAIR[False], sy)
     return x_new, phi_new, g_new, W_new, False
 
 

@@ -220,6 +220,43 @@ class Memory:
         else:
             self._set_empty(~self.rho.any(axis=1))
 
+    def product_one(self, g):
+        """:meth:`product` of a one-row memory that holds a pair, gamma as a Python float:
+        the same floating-point operations (the same bits), fewer calls."""
+        m, gamma = self.m, float(self._gamma[0])
+        ab = _mv(self.Z, g)
+        c = _mv(self.Linv, ab[:, :m])
+        e = _mv(self.YY, c)
+        e -= ab[:, m:]
+        e *= gamma
+        e += self._D * c
+        w = self._w
+        np.matmul(e[:, None, :], self.Linv, out=w[:, None, :m])
+        np.multiply(c, -gamma, out=w[:, m:])
+        r = np.matmul(w[:, None, :], self.Z)[:, 0]
+        r += gamma * g
+        return r
+
+    def push_one(self, s, y, sy):
+        """:meth:`push` of a one-row memory with a pair, s.y = ``sy`` a Python float: its
+        scalars are Python floats, whose / rounds as NumPy's float64 (the same bits)."""
+        m, L, YY = self.m, self.Linv, self.YY
+        j = self.head = (self.head - 1) % m
+        self.pushes += 1
+        rho = 1.0 / sy
+        self._Z4[:, 0, j], self._Z4[:, 1, j] = s, y
+        u = _mv(self.Z, y)
+        L[:, j], L[:, :, j] = 0.0, 0.0
+        col = _mv(L, u[:, :m])
+        col *= -rho
+        L[:, :, j] = col
+        L[0, j, j] = rho
+        YY[:, j], YY[:, :, j] = u[:, m:], u[:, m:]
+        D = 1.0 / rho
+        self._RD[0, 0, j], self._RD[0, 1, j] = rho, D
+        self._gamma[0] = D / float(u[0, m + j])
+        self._empty, self.all_empty, self._some_empty = self._no_empty, False, False
+
     def clear(self, rows):
         """Empty the memory of the rows where ``rows`` (n,) is True."""
         if _any(rows):
