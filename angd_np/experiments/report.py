@@ -26,7 +26,7 @@ import numpy as np
 
 from .configs import FIGURES
 from .plotstyle import label
-from .report_beyond import budget_section, quality_time_section, tracking_section
+from .report_beyond import budget_section, gap_text, quality_time_section, tracking_section
 from .store import atomic_write, ci_halfwidth, read_csv, t_quantile_975
 
 __all__ = ["write_report", "paired_gain", "load_run", "PAPER_GAINS"]
@@ -88,11 +88,7 @@ def _pct(v, signed=True):
     return "n/a" if not np.isfinite(v) else (f"{100 * v:+.2f}%" if signed else f"{100 * v:.2f}%")
 
 
-def _gap(v):
-    """A CSBF gap as a fraction with three significant digits: a gap of 1.5e-6 must not read
-    as "0.00%" (in the paper scenario the CSBF is ~99.9% sensing, so what separates methods
-    there is far below a hundredth of a percent)."""
-    return "n/a" if not np.isfinite(v) else f"{v:.3g}"
+_gap = gap_text
 
 
 def _mean_ci(v):
@@ -295,11 +291,25 @@ def _table_section(runs):
     return lines + [""]
 
 
-def write_report(out, *, run_note=None) -> Path:
-    """Read ``out/*/results.csv`` and write ``out/REPORT.md``; returns its path.
+#: What :func:`angd_np.experiments.reproduce` records of its last call in a preset's folder
+#: (trials asked for, wall time, workers, BLAS), for the report's first paragraph.
+RUN_FILE = "reproduce.json"
 
-    ``run_note``: a sentence on how the runs were made (command, wall time, machine) that
-    :func:`angd_np.experiments.reproduce` adds."""
+
+def _run_note(out: Path) -> str:
+    """The sentence on how the runs were made, from ``out/reproduce.json`` ("" without)."""
+    try:
+        run = json.loads((out / RUN_FILE).read_text())
+        wall = int(round(float(run["wall_s"])))
+        return (f"`angd-np reproduce` ({run['trials']} trials requested) ran this preset's "
+                f"figures in {wall // 60} min {wall % 60} s {run['where']} (its last call, "
+                f"if it resumed a run; BLAS: {run['blas']}). ")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def write_report(out) -> Path:
+    """Read ``out/*/results.csv`` and write ``out/REPORT.md``; returns its path."""
     out = Path(out)
     if not out.is_dir():
         raise ValueError(f"out: {str(out)!r} is not a folder of figure results")
@@ -317,7 +327,7 @@ def write_report(out, *, run_note=None) -> Path:
         f"preset {any_meta['preset']}, seed {any_meta['seed']}, angd_np "
         f"{any_meta['versions']['angd_np']}, numpy {any_meta['versions'].get('numpy', '?')}"
         f"{f', {cores} cores' if cores else ''}). "
-        + (f"{run_note} " if run_note else "")
+        + _run_note(out)
         + "Every number and verdict below is computed from "
         "results.csv; gains are ratios of paired mean sum rates with delta-method 95% "
         "intervals.", "",

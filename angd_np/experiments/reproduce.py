@@ -10,6 +10,7 @@ changes only the time.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -17,8 +18,9 @@ from pathlib import Path
 
 from .._validate import check_int
 from .configs import FIGURES, make_config
-from .report import write_report
+from .report import RUN_FILE, write_report
 from .runner import run_figures
+from .store import atomic_write
 
 #: The scenario presets the main job runs, in order.
 PRESETS = ("paper", "balanced")
@@ -106,13 +108,12 @@ def reproduce(out="results", *, presets=PRESETS, trials=100, seed=0, workers=Non
         start = time.perf_counter()
         run_figures(preset_configs, folder, workers=workers, scheduler=scheduler, fresh=fresh,
                     progress=progress)
-        wall = int(round(time.perf_counter() - start))
-        where = (f"on the dask cluster at {scheduler}" if scheduler is not None
-                 else f"with {workers} worker processes")
-        note = (f"`angd-np reproduce` ({trials} trials requested) ran this preset's figures "
-                f"in {wall // 60} min {wall % 60} s {where} (its last call, if it resumed a "
-                f"run; BLAS: {blas_name()}).")
-        reports[preset] = write_report(folder, run_note=note)
+        run = {"trials": trials, "wall_s": round(time.perf_counter() - start, 1),
+               "where": (f"on the dask cluster at {scheduler}" if scheduler is not None
+                         else f"with {workers} worker process{'es' if workers != 1 else ''}"),
+               "blas": blas_name()}
+        atomic_write(folder / RUN_FILE, json.dumps(run, indent=1).encode())
+        reports[preset] = write_report(folder)
         if figures_dir is not None:
             target = Path(figures_dir)
             target.mkdir(parents=True, exist_ok=True)

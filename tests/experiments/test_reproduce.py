@@ -1,6 +1,7 @@
 """angd_np.experiments.reproduce and `angd-np reproduce`: the main job at a tiny size."""
 
 import io
+import re
 
 import pytest
 
@@ -20,6 +21,12 @@ def test_cli_reproduce_runs_every_figure_and_writes_a_report_per_preset(tmp_path
         report = (out / preset / "REPORT.md").read_text()
         assert f"preset {preset}" in report
         assert f"{preset}: {out / preset / 'REPORT.md'}" in stdout.getvalue()
+        # the run's wall time, workers and BLAS, and no date; `angd-np report` keeps them
+        head = report.split("\n\n")[1]
+        assert "ran this preset's figures in" in head and "with 1 worker process " in head
+        assert not re.search(r"\b20\d\d-\d\d-\d\d\b", report)
+        assert main(["report", "--out", str(out / preset)], stdout=io.StringIO()) == 0
+        assert (out / preset / "REPORT.md").read_text() == report
 
 
 def test_reproduce_resumes_instead_of_recomputing(tmp_path):
