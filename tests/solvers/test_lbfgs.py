@@ -414,3 +414,24 @@ def test_a_batch_cut_into_chunks_equals_one_batch(monkeypatch, options):
             np.testing.assert_array_equal(a.state[key], b.state[key], err_msg=key)
     if "tol" in options:
         assert np.any(whole.nit < 50)  # the padding of early-stopped chunks was exercised
+
+
+@given(seed=st.integers(0, 2**16), d=st.integers(2, 12), m=st.integers(1, 5),
+       pairs=st.integers(1, 8))
+def test_the_one_row_push_and_product_are_the_batched_ones_bit_for_bit(seed, d, m, pairs):
+    """push_one and product_one (Python-float scalars, the lean loop's) leave the memory and
+    return the product exactly as push and product of a one-row memory do."""
+    rng = np.random.default_rng(seed)
+    a, b = Memory(1, m, d), Memory(1, m, d)
+    for _ in range(pairs):
+        s = rng.standard_normal((1, d))
+        y = s + 0.3 * rng.standard_normal((1, d))  # s.y > 0 for these draws, mostly
+        sy = np.vecdot(s, y)
+        if sy[0] <= 0:
+            continue
+        a.push(s, y, np.ones(1, dtype=bool), sy)
+        b.push_one(s, y, float(sy[0]))
+        for left, right in zip(a.arrays(), b.arrays(), strict=True):
+            np.testing.assert_array_equal(left, right)
+        g = rng.standard_normal((1, d))
+        np.testing.assert_array_equal(a.product(g, None), b.product_one(g))
