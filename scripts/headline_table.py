@@ -92,8 +92,8 @@ def block(figures: Path) -> str:
     cols = [(p, heading, col) for p in ("paper", "balanced") for heading, col in POINTS]
     lines = [
         f"Mean sum rate (bit/s/Hz) / mean gap of the CSBF to the best-known optimum of each "
-        f"trial (a fraction: 1e-3 is 0.1%), at the paper's operating points (M = 10, K = 2, N = 4; Fig. 3 at 30 dBm, "
-        f"Fig. 4 at 32 dBm), {trials} trials each, from "
+        f"trial (a fraction: 1e-3 is 0.1%), at the paper's operating points (M = 10, K = 2, "
+        f"N = 4; Fig. 3 at 30 dBm, Fig. 4 at 32 dBm), {trials} trials each, from "
         f"[paper-REPORT.md](docs/figures/paper-REPORT.md) and "
         f"[balanced-REPORT.md](docs/figures/balanced-REPORT.md) (`angd-np reproduce --trials "
         f"{trials}`, angd_np {version}; this table is written from them by "

@@ -29,7 +29,7 @@ taken without the curvature condition, after ``max_evals`` trials, enters only i
 its slowest instance; when every row accepts its first trial, which is most iterations, the
 iteration costs one call and no gather. A single instance runs the same iterations in
 module ``_lbfgs_one``, a loop without row masks or gathers (bit for bit its row of a batch).
-A large batch is iterated in chunks of :func:`chunk_rows` instances whose curvature pairs fit
+A large batch is iterated in chunks of ``chunk_rows`` instances whose curvature pairs fit
 in the processor's cache (every iteration reads them three times); the rows are independent,
 so chunks change no result, and the memory of every row ends a call ``T`` slots on (empty
 slots for a row that stopped), however the batch was cut.
