@@ -20,9 +20,8 @@ import numpy as np
 from ._quasi_newton import _Search
 
 _CURVATURE = 1e-12  # as lbfgs: relative s.y a pair taken without the Wolfe conditions needs
-_PAIR = {True: np.ones(1, dtype=bool), False: np.zeros(1, dtype=bool)}  # push's pair (n,)
-for _flag in _PAIR.values():
-    _flag.flags.writeable = False
+_NO_PAIR = np.zeros(1, dtype=bool)  # push's ``pair`` (n,) for a step without one
+_NO_PAIR.flags.writeable = False
 
 
 def run(fun, x, phi, g, W, mem, tracker, opts, stalled):
@@ -53,7 +52,7 @@ def run(fun, x, phi, g, W, mem, tracker, opts, stalled):
     t = -1
     for t in range(opts.iters):
         if stalled:  # as the batched loop: an empty slot a round, the same f recorded
-            mem.push(np.zeros_like(x), np.zeros_like(g), np.zeros(1, dtype=bool), np.zeros(1))
+            mem.push(np.zeros_like(x), np.zeros_like(g), _NO_PAIR, np.zeros(1))
         else:
             x, phi, g, W, stalled = _iteration(fun, x, phi, g, W, mem, c1, c2, step0,
                                                max_evals)
@@ -109,7 +108,7 @@ def _iteration(fun, x, phi, g, W, mem, c1, c2, step0, max_evals):
     if not moved:  # no decrease: a steepest step next, or, from steepest descent, stalled
         stalled = mem.all_empty
         mem.clear(np.ones(1, dtype=bool))
-        mem.push(np.zeros_like(x), np.zeros_like(g), np.zeros(1, dtype=bool), np.zeros(1))
+        mem.push(np.zeros_like(x), np.zeros_like(g), _NO_PAIR, np.zeros(1))
         return x, phi, g, W, stalled
     s, y = x_new - x, g_new - g
     sy = np.vecdot(s, y)
@@ -119,7 +118,7 @@ def _iteration(fun, x, phi, g, W, mem, c1, c2, step0, max_evals):
     if pair:
         mem.push_one(s, y, float(sy[0]))
     else:
-        mem.push(s, y, _PAIR[False], sy)
+        mem.push(s, y, _NO_PAIR, sy)
     return x_new, phi_new, g_new, W_new, False
 
 

@@ -279,10 +279,11 @@ def chunk_rows(memory, d):
 
     Every iteration reads the pairs three times (two products, one update), between
     evaluations that read everything else: a batch whose pairs fit in the processor's cache
-    streams them from there. Measured with 1000 instances, T = 70 / 45 / 30, one BLAS thread
-    (``python benchmarks/lbfgs_scipy.py``): at (64, 8) chunks of 50 took 0.63 of one batch
-    of 1000, chunks of 20 0.70, of 8 0.87; at (32, 4) chunks of 50-200 took 0.72-0.75; at
-    (16, 2) chunks of 200 0.93, of 50 1.17 (call overhead).
+    streams them from there. Measured by timing ``solve(problem[i:i + c], "lbfgs")`` over the
+    chunks of 1000 paper-preset instances from ZF, T = 70 / 45 / 30, one BLAS thread, against
+    one call on all of them (a one-off timing, not a benchmark script): at (64, 8) chunks of
+    50 took 0.63 of the one call, chunks of 20 0.70, of 8 0.87; at (32, 4) chunks of 50-200
+    0.72-0.75; at (16, 2) chunks of 200 0.93, of 50 1.17 (call overhead).
     """
     return max(CHUNK_MIN, CHUNK_BYTES // (2 * memory * d * 8))
 
