@@ -68,6 +68,7 @@ import copy
 import dataclasses
 import functools
 import math
+import numbers
 import os
 import time
 import warnings
@@ -125,6 +126,18 @@ _PRECONDITIONS = ("none", "channel")
 _ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
 
 
+def _check_headroom(value):
+    """(lo, hi) as two floats with 0 <= lo <= hi (inf allowed), or ValueError/TypeError."""
+    accepted = "None or a pair (lo, hi) of numbers with 0 <= lo <= hi"
+    if (isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in value)):
+        raise TypeError(f"headroom must be {accepted}, got {value!r}")
+    lo, hi = (float(v) for v in value)
+    if not (0.0 <= lo <= hi) or math.isnan(hi):
+        raise ValueError(f"headroom must be {accepted}, got {value!r}")
+    return (lo, hi)
+
+
 @dataclasses.dataclass(frozen=True)
 class ANGDOptions(IterativeOptions):
     """Options of :func:`angd` (and ``iters``, ``init``, ``tol``, ``patience``).
@@ -163,26 +176,37 @@ class ANGDOptions(IterativeOptions):
         channel_metric``): ANGD in coordinates where leaking a beam towards another user is
         no stiffer than the rest, which plain steps at high SNR are not.
     pilot : int
-        0 (the paper): start from ``init``. P > 0: before the T iterations, run P from zero
-        forcing and P from the sensing beam (``linear.sensing_beam``; ZF alone when there is
-        no target), each chain with the instance's network draw, and go on from the chain
-        with the better CSBF (its iterate, network, moments and best point): two starts
-        stepped together, the better kept. ``init`` is then not used; the pilot's 2P
-        iterations are not in ``history`` or ``nit``, its best point is in the result. Why:
-        the balanced scenario's optimum lies near ZF and the sensing beam is a trap there
-        (a user dropped), while in the paper's sensing-dominated scenario it is the other
-        way round; 50 iterations tell them apart (README).
+        0 (the paper): start from ``init``. P > 0: run P iterations from zero forcing and P
+        from the sensing beam (``linear.sensing_beam``; ZF alone when there is no target),
+        each chain with the instance's network draw, and go on from the chain with the
+        better CSBF (its iterate, network, moments and best point): two starts stepped
+        together, the better kept. ``init`` is then not used; the pilot's iterations are not
+        in ``history`` or ``nit``, its best point is in the result. Why: the balanced
+        scenario's optimum lies near ZF and the sensing beam is a trap there (a user
+        dropped), while in the paper's sensing-dominated scenario it is the other way round.
+    headroom : (float, float) or None
+        None (default): the pilot picks its chain as above. (lo, hi) with 0 <= lo <= hi:
+        the chain is chosen before any iteration, per instance, by the users' rate headroom
+        q (``linear.beam_headroom``: no precoder's CSBF exceeds the sensing beam's by more
+        than the fraction q): q <= lo, the sensing-beam chain alone; q > hi, the ZF chain
+        alone; in between, both chains through the whole run (P + T iterations each) and
+        the better kept. Needs ``pilot`` > 0 (P is then just the first iterations of a
+        chain). Why: the beam serves one user, and the chain started there never serves the
+        others (their columns are zero, and so are their gradients and, with ``zero_last``,
+        the network's outputs for them), so where the rates matter it is a trap that the
+        pilot's pick at P iterations cannot see at high power, where the beam leads early
+        and the ZF chain overtakes it later (balanced, M = 10, 36 dBm); where q is small it
+        is within q of the optimum. One chain instead of two also costs 5/6 of the pilot's
+        time (``studies/angd_speed``).
     pilot_extend : int
         0 (default): the pilot is ``pilot`` iterations. E > 0: up to E more blocks of
         ``pilot`` iterations for both chains, on each instance where the sensing-beam chain
         leads but the ZF chain, at the rate it closed in over the last block, would catch up
-        within the next one (lead <= closing). Why: at high power (balanced, M = 10, 36 dBm)
-        the beam chain serves no user and leads after 100 iterations, and the ZF chain
-        overtakes it later, at an iteration that grows with the power
-        (``studies/angd_speed``). Its price: in the paper scenario the rule extends too
-        (the ZF chain closes in fast at first) without changing the result, 3-4x the time;
-        hence in no preset. A block continues a chain exactly (its state), so a pilot
-        extended once is the 2P-iteration chain.
+        within the next one (lead <= closing). Its price: in the paper scenario the rule
+        extends too (the ZF chain closes in fast at first) without changing the result, 3-4x
+        the time; ``headroom`` is the rule the ``tuned`` preset uses instead (the two are
+        exclusive). A block continues a chain exactly (its state), so a pilot extended once
+        is the 2P-iteration chain.
     check_starts : bool
         False (default): the result is the chain's best iterate. True: after the
         iterations, zero forcing and the sensing beam of this problem (the pilot's starts;
@@ -234,6 +258,7 @@ class ANGDOptions(IterativeOptions):
     size_scale: str = "none"
     precondition: str = "none"
     pilot: int = 0
+    headroom: tuple | None = None
     pilot_extend: int = 0
     check_starts: bool = False
     net_dtype: str = "float64"
@@ -252,6 +277,12 @@ class ANGDOptions(IterativeOptions):
             self._set(name, check_int(getattr(self, name), name, minimum=1))
         self._set("pilot", check_int(self.pilot, "pilot", minimum=0))
         self._set("pilot_extend", check_int(self.pilot_extend, "pilot_extend", minimum=0))
+        if self.headroom is not None:
+            self._set("headroom", _check_headroom(self.headroom))
+            if self.pilot_extend:
+                raise ValueError(f"headroom and pilot_extend are exclusive (two rules for the "
+                                 f"same choice of chain); got headroom={self.headroom!r} and "
+                                 f"pilot_extend={self.pilot_extend!r}: set one to None / 0")
         check_choice(self.input_scale, "input_scale", _INPUT_SCALES)
         out = self.output_scale
         if isinstance(out, str):
@@ -294,8 +325,9 @@ class ANGDOptions(IterativeOptions):
 #: best of 32/64/128) and the network initialisation (PyTorch's default, as a PyTorch
 #: implementation would get) are our choices. "tuned": the input scaling, output scaling,
 #: step, zero output layer, start, learning rates and channel metric chosen on tuning
-#: instances and checked on held-out ones (``studies/angd_tuning/``), and the pilot of two
-#: starts (``studies/angd_pilot/``); the CNN uses the same values. Both variants run float32
+#: instances and checked on held-out ones (``studies/angd_tuning/``), the two starts
+#: (``studies/angd_pilot/``) and the choice between them by the rate headroom
+#: (``studies/angd_speed/``, section 3); the CNN uses the same values. Both variants run float32
 #: networks: the paired gap difference float32 - float64 was within float64's own
 #: run-to-run spread, at 1.7-2.1x the speed (``studies/float32_networks/``).
 _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
@@ -303,9 +335,15 @@ _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
 #: No stopping rule (``tol=None``): tol = 1e-7, patience = 100 kept every gap at M = 16 but
 #: stopped plateaued chains at M = 4 and 20 dBm (balanced) after ~100 iterations with gaps of
 #: 2.6e-3 to 4.6e-3 where the full budget reached ~1e-4 (``studies/angd_speed``).
+#: ``headroom=(0.01, 0.1)``: the beam's chain alone where the rates can add at most 1% to
+#: its CSBF (the paper scenario from 24 dBm on: q = 0.0002-0.008), ZF's alone above 10%
+#: (the balanced scenario up to 36 dBm: q >= 0.13), both in between (balanced at 40 dBm,
+#: paper at 20 dBm, q = 0.06-0.08 and 0.013-0.017): set on tuning instances, never worse
+#: than picking after the pilot on 1,008 held-out ones (``studies/angd_speed``).
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",
                              output_scale="w", zero_last=True, init="zf", iters=400,
-                             size_scale="sqrt", precondition="channel", pilot=100)
+                             size_scale="sqrt", precondition="channel", pilot=100,
+                             headroom=(0.01, 0.1))
 VARIANTS = {
     "paper": {"fcn": _PAPER, "cnn": _PAPER},
     "tuned": {"fcn": _TUNED, "cnn": _TUNED},
@@ -434,28 +472,61 @@ _SAVED_KEYS = ("best_W", "best_f", "ref_f", "since", "active", "failed", "net_pa
 
 
 def _pilot(flat, network, opts, net_streams, processes):
-    """(W, saved) to go on from after ``opts.pilot`` iterations from ZF and from the sensing
-    beam, per instance the chain whose best CSBF is higher (ZF on a tie)."""
-    from .linear import sensing_beam, zf_precoder
+    """``(rows, W, saved)``: the chains to go on from after ``opts.pilot`` iterations, one row
+    each: ``rows[r]`` the instance of row r, ``W`` its last iterate, ``saved`` its state.
+
+    Without ``headroom``: one row per instance, in order, the chain from ZF or from the
+    sensing beam whose best CSBF is higher (ZF on a tie). With ``headroom``: the chains the
+    instance's rate headroom calls for (``ANGDOptions.headroom``), in instance order, ZF's
+    row first; an instance with two rows keeps the better after the main run
+    (:func:`_pick`).
+    """
+    from .linear import beam_headroom, sensing_beam, zf_precoder
 
     M, K = flat.H.shape[-2:]
     if K > M:
         raise ValueError(f"pilot > 0 starts a chain from zero forcing, which needs M >= K; "
                          f"got M = {M}, K = {K} (pass pilot=0)")
+    n = flat.n_instances
     starts = [zf_precoder(flat)]
     if flat.n_targets:
         starts.append(sensing_beam(flat))
-    # Every chain draws the instance's network from a copy of the same stream: the pilot's
-    # chains differ only in W_0.
-    streams = [[copy.deepcopy(g) for g in net_streams] for _ in starts]
     pilot_opts = dataclasses.replace(opts, iters=opts.pilot, tol=None, return_state=True)
+    if len(starts) == 2 and opts.headroom is not None:
+        lo, hi = opts.headroom
+        q = beam_headroom(flat)
+        q = np.where(np.isnan(q), np.inf, q)  # no bound: ZF's chain (and the beam's if hi = inf)
+        zf_rows, beam_rows = np.flatnonzero(q > lo), np.flatnonzero(q <= hi)
+        # Rows in instance order, ZF's first where an instance has both (a stable sort).
+        order = np.argsort(np.concatenate([zf_rows, beam_rows]), kind="stable")
+        rows = np.concatenate([zf_rows, beam_rows])[order]
+        W0 = np.concatenate([starts[0][zf_rows], starts[1][beam_rows]])[order]
+        # Every chain draws its instance's network from a copy of the same stream: two chains
+        # of an instance differ only in W_0.
+        streams = [copy.deepcopy(net_streams[i]) for i in rows.tolist()]
+        joined = _solve(flat[rows], network, pilot_opts, [W0], [streams], processes)
+        return rows, joined["W"], {k: joined[k] for k in _SAVED_KEYS}
+    streams = [[copy.deepcopy(g) for g in net_streams] for _ in starts]
     joined = _solve(flat, network, pilot_opts, starts, streams, processes)
-    n = flat.n_instances
     if len(starts) == 2 and opts.pilot_extend:
         _extend(flat, network, pilot_opts, joined, starts, opts.pilot_extend, processes)
     best_f = joined["best_f"].reshape(len(starts), n)
     pick = np.argmax(best_f, axis=0) * n + np.arange(n)  # first maximum: ZF on a tie
-    return joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
+    return np.arange(n), joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
+
+
+def _pick(joined, rows, n):
+    """The rows of ``joined`` (one per chain, ``rows[r]`` its instance), one per instance:
+    the chain with the higher best CSBF, the first (ZF's) on a tie or when both failed."""
+    if rows.size == n:
+        return joined
+    f = joined["best_f"]
+    pick = np.full(n, -1)
+    for r, i in enumerate(rows.tolist()):
+        p = pick[i]
+        if p < 0 or f[r] > f[p] or (np.isnan(f[p]) and not np.isnan(f[r])):
+            pick[i] = r
+    return {key: value[pick] for key, value in joined.items()}
 
 
 def _extend(flat, network, pilot_opts, joined, starts, blocks, processes):
@@ -543,11 +614,12 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
     # One decision for the whole call (pilot chains included), so that a pool is started
     # for all of it or not at all.
     processes = _processes(opts, n, opts.iters + (2 * opts.pilot if state is None else 0))
+    rows = None
     if state is None:
         streams = instance_streams(rng, n)
         net_streams = [s[1] for s in streams]
         if opts.pilot:
-            W0, saved = _pilot(flat, network, opts, net_streams, processes)
+            rows, W0, saved = _pilot(flat, network, opts, net_streams, processes)
         else:
             W0, saved = initial_W(opts.init, flat, streams), None
     else:
@@ -558,8 +630,12 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
         if (saved["adam_t"] < 0).any():
             raise ValueError(f"state['adam_t'] must be step counts >= 0, got minimum "
                              f"{saved['adam_t'].min()}")
-    joined = _solve(flat, network, opts, [W0], [net_streams if saved is None else None],
-                    processes, saved)
+    if rows is None or rows.size == n:  # one chain per instance, in order
+        joined = _solve(flat, network, opts, [W0], [net_streams if saved is None else None],
+                        processes, saved)
+    else:  # two chains for some instances (``headroom``): both go on, the better is kept
+        joined = _pick(_solve(flat[rows], network, opts, [W0], [None], processes, saved),
+                       rows, n)
     if opts.check_starts:
         _check_starts(flat, joined)
     tracker = BestTracker(joined["best_W"], joined["best_f"], opts.iters, opts.tol,

@@ -187,6 +187,14 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(pilot=2.5), TypeError, "pilot"),
     (dict(pilot_extend=-1), ValueError, "pilot_extend"),
     (dict(pilot_extend=1.5), TypeError, "pilot_extend"),
+    (dict(headroom=(0.1, 0.01)), ValueError, "headroom.*0.1, 0.01"),
+    (dict(headroom=(-1.0, 1.0)), ValueError, "headroom"),
+    (dict(headroom=(0.0, float("nan"))), ValueError, "headroom"),
+    (dict(headroom=0.1), TypeError, "headroom.*0.1"),
+    (dict(headroom="0.1"), TypeError, "headroom"),
+    (dict(headroom=(0.1, 0.2, 0.3)), TypeError, "headroom"),
+    (dict(headroom=(True, 1.0)), TypeError, "headroom"),
+    (dict(headroom=(0.0, 1.0), pilot_extend=1), ValueError, "headroom and pilot_extend"),
     (dict(check_starts="yes"), TypeError, "check_starts"),
     (dict(check_starts=1), TypeError, "check_starts"),
 ])
@@ -268,7 +276,8 @@ _STATE_CASES = [
     ("angd-fcn", dict(hidden=8, precondition="channel", chunk=2, threads=2)),
     # The pilot belongs to the start: the continued call goes on from the chosen chain.
     ("angd-cnn", dict(channels=4, variant="tuned", pilot=5, chunk=2, threads=2)),
-    ("angd-fcn", dict(hidden=8, variant="tuned", pilot=5, pilot_extend=2, chunk=2)),
+    ("angd-fcn", dict(hidden=8, variant="tuned", pilot=5, pilot_extend=2, headroom=None,
+                      chunk=2)),
 ]
 
 
@@ -507,7 +516,8 @@ def test_the_pilot_goes_on_from_the_better_of_the_zf_and_sensing_beam_chains(pre
     """pilot=P is, by definition: P iterations from ZF and P from the sensing beam (the same
     network draw), then the requested iterations from the chain with the higher best CSBF."""
     problem = Scenario.preset(preset, n_tx=10).draw(6, rng=2)
-    options = dict(variant="tuned", iters=15)  # hidden 128: a width-16 network climbs slower
+    # hidden 128: a width-16 network climbs slower; headroom=None: the pilot's own pick
+    options = dict(variant="tuned", iters=15, headroom=None)
     seeds = [11, 12, 13, 14, 15, 16]
     res = an.solve(problem, "angd-fcn", rng=seeds, pilot=100, **options)
     # (the pilot's chains run without the stopping rule: their 100 iterations are all run)
@@ -554,7 +564,7 @@ def test_pilot_extend_continues_both_chains_exactly_and_escapes_the_high_power_t
 
     trials = (0, 2)
     problem = _trapped(trials)
-    options = dict(variant="tuned", iters=10, tol=None)
+    options = dict(variant="tuned", iters=10, tol=None, headroom=None)
     plain = an.solve(problem, "angd-fcn", rng=_streams(trials), **options)
     extended = an.solve(problem, "angd-fcn", rng=_streams(trials), pilot_extend=1, **options)
     assert (rates(plain.W, problem).min(axis=1) == 0).all()  # the trap: a user dropped
@@ -577,7 +587,7 @@ def test_pilot_extend_in_a_batch_equals_alone_whatever_the_others_do():
     on some instances only): each as it is alone."""
     problem = Scenario.preset("balanced", n_tx=10, p_max_dbm=32.5).draw_trials(5, range(4))
     seeds = [31, 32, 33, 34]
-    options = dict(variant="tuned", iters=5, pilot_extend=2)
+    options = dict(variant="tuned", iters=5, pilot_extend=2, headroom=None)
     batch = an.solve(problem, "angd-fcn", rng=seeds, chunk=1, **options)
     for i in range(4):
         alone = an.solve(problem[i:i + 1], "angd-fcn", rng=[seeds[i]], **options)
@@ -585,6 +595,104 @@ def test_pilot_extend_in_a_batch_equals_alone_whatever_the_others_do():
     plain = an.solve(problem, "angd-fcn", rng=seeds, **{**options, "pilot_extend": 0})
     moved = np.any(plain.W != batch.W, axis=(1, 2))
     assert moved.any() and not moved.all()  # extended and not extended side by side
+
+
+# -- headroom ---------------------------------------------------------------------------------
+def _three_regimes(n=6):
+    """Balanced, M = 10, 36 dBm, and thresholds between the instances' headroom q, so that
+    two instances run the beam's chain alone, two both chains, two ZF's alone."""
+    from angd_np.solvers.linear import beam_headroom
+
+    problem = _trapped(range(n))
+    q = np.sort(beam_headroom(problem))
+    return problem, (float(q[1]), float(q[3]))
+
+
+def _chain(problem, seeds, W0, options, iters):
+    """One chain of ``iters`` iterations from W0 (no pilot): the chains headroom runs."""
+    return an.solve(problem, "angd-fcn", rng=seeds, init=W0,
+                    **{**options, "iters": iters, "headroom": None, "pilot": 0})
+
+
+def test_headroom_runs_the_chains_it_names_and_keeps_the_better():
+    """By definition: q <= lo the beam's chain, q > hi ZF's, both in between and the better
+    kept (ZF's on a tie); a chain is pilot + iters iterations, its history the last iters."""
+    from angd_np.solvers.linear import beam_headroom
+
+    problem, headroom = _three_regimes()
+    seeds = [41, 42, 43, 44, 45, 46]
+    options = dict(variant="tuned", hidden=8, pilot=5, iters=10, tol=None)
+    res = an.solve(problem, "angd-fcn", rng=seeds, headroom=headroom, **options)
+    zf_chain = _chain(problem, seeds, "zf", options, 15)
+    beam_chain = _chain(problem, seeds, sensing_beam(problem), options, 15)
+    q = beam_headroom(problem)
+    lo, hi = headroom
+    kept = np.where(q <= lo, 1, np.where(q > hi, 0, (beam_chain.csbf > zf_chain.csbf) * 1))
+    for i in range(6):
+        chain = (zf_chain, beam_chain)[kept[i]]
+        np.testing.assert_array_equal(res.W[i], chain.W[i], err_msg=f"instance {i}")
+        np.testing.assert_array_equal(res.history[i], chain.history[i, 5:])
+        for key in ("net_params", "adam_m", "adam_t", "best_f"):
+            np.testing.assert_array_equal(res.state[key][i], chain.state[key][i])
+    assert (res.nit == 10).all() and res.history.shape == (6, 10)
+    assert ((q <= lo).sum(), (q > hi).sum()) == (2, 2)
+
+
+def test_headroom_in_a_batch_equals_alone_and_is_deterministic():
+    problem, headroom = _three_regimes()
+    seeds = [51, 52, 53, 54, 55, 56]
+    options = dict(variant="tuned", hidden=8, pilot=4, iters=6, headroom=headroom)
+    batch = an.solve(problem, "angd-fcn", rng=seeds, chunk=1, **options)
+    pooled = an.solve(problem, "angd-fcn", rng=seeds, chunk=2, workers=2, **options)
+    np.testing.assert_array_equal(batch.W, pooled.W)
+    for i in range(6):
+        alone = an.solve(problem[i:i + 1], "angd-fcn", rng=[seeds[i]], **options)
+        np.testing.assert_array_equal(alone.W[0], batch.W[i])
+        np.testing.assert_array_equal(alone.state["net_params"][0],
+                                      batch.state["net_params"][i])
+
+
+def test_headroom_state_continues_the_kept_chain_exactly():
+    """10 + 10 iterations: the second call goes on from the chain the first kept (its state),
+    bit for bit that chain's 5 + 10 + 10 iterations; where one chain runs, the two calls are
+    the 20-iteration call."""
+    from angd_np.solvers.linear import beam_headroom
+
+    problem, headroom = _three_regimes()
+    seeds = [61, 62, 63, 64, 65, 66]
+    options = dict(variant="tuned", hidden=8, pilot=5, tol=None, headroom=headroom)
+    first = an.solve(problem, "angd-fcn", rng=seeds, iters=10, **options)
+    second = an.solve(problem, "angd-fcn", state=first.state, iters=10, **options)
+    starts = ("zf", sensing_beam(problem))
+    short = [_chain(problem, seeds, W0, options, 15) for W0 in starts]
+    long = [_chain(problem, seeds, W0, options, 25) for W0 in starts]
+    for i in range(6):
+        kept = [c for c in range(2) if np.array_equal(short[c].state["net_params"][i],
+                                                      first.state["net_params"][i])]
+        assert kept, f"instance {i}: the first call's network is no chain's"
+        np.testing.assert_array_equal(second.W[i], long[kept[0]].W[i])
+        np.testing.assert_array_equal(second.history[i], long[kept[0]].history[i, 15:])
+    whole = an.solve(problem, "angd-fcn", rng=seeds, iters=20, **options)
+    q = beam_headroom(problem)
+    solo = (q <= headroom[0]) | (q > headroom[1])
+    np.testing.assert_array_equal(second.W[solo], whole.W[solo])
+    np.testing.assert_array_equal(np.concatenate([first.history, second.history], axis=1)[solo],
+                                  whole.history[solo])
+
+
+def test_the_tuned_preset_escapes_the_high_power_trap():
+    """Balanced, M = 10, 36 dBm (q ~ 0.13-0.18 > 0.1): ZF's chain alone, which serves every
+    user and ends above the chain the pilot would pick (the beam's, a user dropped)."""
+    from angd_np.objective import rates
+
+    trials = (0, 2)
+    problem = _trapped(trials)
+    options = dict(variant="tuned", iters=60, tol=None)
+    tuned = an.solve(problem, "angd-fcn", rng=_streams(trials), **options)
+    picked = an.solve(problem, "angd-fcn", rng=_streams(trials), headroom=None, **options)
+    assert (rates(picked.W, problem).min(axis=1) == 0).all()  # the trap
+    assert (rates(tuned.W, problem).min(axis=1) > 1).all()
+    assert (tuned.csbf > picked.csbf).all()
 
 
 def _drifted(n=4):
@@ -632,7 +740,8 @@ def test_check_starts_continuation_is_exact_where_no_start_is_better():
     """Balanced scenario: the chain beats ZF and the beam, so 10 + 10 iterations with the
     check are the 20-iteration run with it, bit for bit."""
     problem = Scenario.preset("balanced", n_tx=8).draw(3, rng=2)
-    options = dict(variant="tuned", pilot=5, tol=None, check_starts=True)
+    # headroom=None: the pilot's pick, whose 5 + 10 iterations beat both starts here
+    options = dict(variant="tuned", pilot=5, tol=None, check_starts=True, headroom=None)
     whole = an.solve(problem, "angd-fcn", rng=4, iters=20, **options)
     part = an.solve(problem, "angd-fcn", rng=4, iters=10, **options)
     assert (part.csbf > csbf(zf_precoder(problem), problem)).all()

@@ -7,7 +7,14 @@ from hypothesis import strategies as st
 
 import angd_np as an
 from angd_np import Scenario, csbf, power, sensing_gain
-from angd_np.solvers.linear import mmse, mmse_precoder, sensing_beam, zf, zf_precoder
+from angd_np.solvers.linear import (
+    beam_headroom,
+    mmse,
+    mmse_precoder,
+    sensing_beam,
+    zf,
+    zf_precoder,
+)
 
 
 @given(m=st.integers(1, 12), k=st.integers(1, 4), n=st.integers(1, 5),
@@ -118,3 +125,37 @@ def test_sensing_beam_reaches_the_largest_sensing_gain_and_the_best_single_user(
         assert np.all(csbf(other, problem) <= f + 1e-9 * np.abs(f))
     split = u * np.ones(3) / np.sqrt(3)
     assert np.all(csbf(split, problem) <= f)
+
+
+@given(m=st.integers(1, 12), k=st.integers(1, 4), preset=st.sampled_from(["paper", "balanced"]),
+       dbm=st.floats(10.0, 45.0), log_omega=st.floats(-1.0, 5.0),
+       scale=st.floats(0.0, 1.0), seed=st.integers(0, 2**31))
+def test_no_precoder_beats_the_sensing_beam_by_more_than_its_headroom(m, k, preset, dbm,
+                                                                     log_omega, scale, seed):
+    """f(W) <= (1 + q) f(beam) for every W in the power ball: the beam has the largest
+    sensing gain, and each user's rate is at most log2(1 + p_max ||h_k||² / σ²)."""
+    problem = Scenario.preset(preset, n_tx=m, n_users=k, p_max_dbm=dbm,
+                              omega=10.0 ** log_omega).draw(4, seed)
+    q = beam_headroom(problem)
+    f_beam = csbf(sensing_beam(problem), problem)
+    assert q.shape == (4,) and (q >= 0).all()
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal(problem.H.shape) + 1j * rng.standard_normal(problem.H.shape)
+    W *= np.sqrt(scale * problem.p_max / power(W))[..., None, None]
+    # the closest a precoder gets: every user served alone at full power, matched
+    matched = problem.H / np.linalg.norm(problem.H, axis=-2, keepdims=True)
+    for V in (W, np.sqrt(problem.p_max / k) * matched, zf_precoder(problem) if k <= m else W):
+        assert (csbf(V, problem) <= (1 + q) * f_beam * (1 + 1e-12)).all()
+
+
+def test_the_headroom_is_small_where_the_sensing_dominates_and_bounds_the_optimum():
+    """Paper scenario (ω = 1e4): q ~ 0.2%, so the beam is within q of the best precoder the
+    reference solver finds; balanced (ω = 30): q ~ 50%, the rates decide."""
+    paper = Scenario.preset("paper").draw(3, 1)
+    balanced = Scenario.preset("balanced").draw(3, 1)
+    q_paper, q_balanced = beam_headroom(paper), beam_headroom(balanced)
+    assert (q_paper < 0.005).all() and (q_balanced > 0.3).all()
+    for problem, q in ((paper, q_paper), (balanced, q_balanced)):
+        best = an.solve(problem, "reference").csbf
+        f_beam = csbf(sensing_beam(problem), problem)
+        assert (best <= (1 + q) * f_beam).all() and (best >= f_beam * (1 - 1e-9)).all()
