@@ -33,7 +33,7 @@ import numpy as np
 import angd_np as an
 from angd_np import nn
 from angd_np.solvers._angd_engine import channel_metric  # the tuned preset's S (section 4)
-from angd_np.solvers.linear import sensing_beam  # the pilot's second start (section 5)
+from angd_np.solvers.linear import beam_headroom, sensing_beam  # the second start (section 5)
 
 rng = np.random.default_rng(2024)
 problem = an.Scenario.preset("balanced").draw(1, rng)[0]  # one instance, no batch axis
@@ -356,17 +356,27 @@ assert max(in_metric) > 1000 * max(plain)
 # smaller steps and a slower-learning network). This instance has $M = 16$, $K = 2$, so
 # $MK = 32$ and they apply unscaled.
 #
-# *The pilot.* Two chains are stepped 100 iterations each, with the same network draw: one
-# from zero forcing, one from the sensing beam (`angd_np.solvers.linear.sensing_beam`: all
-# the power along the best radar direction, in one user's column). The chain whose best CSBF
-# is higher is kept, with its network and Adam moments, and the $T = 400$ iterations go on
-# from it; `init` is then not used, and `history` and `nit` count only the 400 (the pilot's
-# best point still counts in the result). Why both starts: in the `balanced` scenario of this
+# *The start.* Two chains can be stepped, with the same network draw: one from zero forcing,
+# one from the sensing beam (`angd_np.solvers.linear.sensing_beam`: all the power along the
+# best radar direction, in one user's column). Why both: in the `balanced` scenario of this
 # instance the optimum lies near zero forcing, and the sensing beam is a trap, an optimum in
 # which one user gets no power at all, about 23% short. In the paper's sensing-dominated
 # scenario ($\omega = 10^4$) it is the other way round: the optimum lies near the sensing
 # beam, far from zero forcing, and the chain from zero forcing alone stalls on its way there
-# (notebook 4 measures by how much at $M = 10$).
+# (notebook 4 measures by how much at $M = 10$). Which one, the preset decides before any
+# iteration by the users' *rate headroom* (`headroom=(0.01, 0.1)`,
+# `angd_np.solvers.linear.beam_headroom`): the beam has the largest sensing gain of any
+# precoder, and user k's rate is at most $\log_2(1 + p_{max}\|h_k\|^2/\sigma^2)$, so no
+# precoder's CSBF exceeds the beam's by more than the sum of these bounds minus the beam's
+# own sum rate; q is that excess as a fraction of the beam's CSBF. Where q <= 1% the beam is
+# within 1% of the optimum and its chain alone runs; where q > 10% the rates decide and ZF's
+# chain alone runs; in between both run to the end and the better is kept. The beam's chain
+# cannot learn to serve a dropped user: that user's column is zero, so is its gradient, and
+# so (with the zero output layer) is the network's output for it. The first `pilot=100`
+# iterations of a chain are not in `history` or `nit` (its best point still counts in the
+# result); `init` is not used. (Before `headroom`, both chains ran 100 iterations and the
+# better went on: at high power the beam's chain leads after 100 and the ZF chain overtakes
+# it later, which that pick could not see.)
 #
 # We run the two pilot chains by hand (`pilot=0`, `iters=100`, `init=` each start), then the
 # preset as it is. To separate what the start does from what the update rule does, two
@@ -416,10 +426,12 @@ def gap(value):
 pilot_zf = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, iters=100, rng=0)
 pilot_beam = an.solve(problem, "angd-fcn", variant="tuned", pilot=0, iters=100, init=W_beam,
                       rng=0)
-print("pilot, best gap after 100 iterations: from ZF "
+print("the two chains, best gap after 100 iterations: from ZF "
       f"{gap(float(pilot_zf.csbf)):.2%}, from the sensing beam {gap(float(pilot_beam.csbf)):.2%}"
       f" (user rates there: {np.round(an.rates(pilot_beam.W, problem), 2)} bit/s/Hz)")
-# The preset: the same pilot, then 400 iterations from the better chain.
+# The preset: the rate headroom here is far above 10%, so ZF's chain alone, 100 + 400 iterations.
+q = float(beam_headroom(problem))
+print(f"rate headroom q = {q:.1%}: no precoder beats the sensing beam by more than that")
 tuned_run = an.solve(problem, "angd-fcn", variant="tuned", rng=0)
 # ... which is the ZF chain continued from its state (iterate, network, Adam moments):
 continued = an.solve(problem, "angd-fcn", variant="tuned", state=pilot_zf.state, iters=400)
@@ -454,9 +466,11 @@ for name, history in (("tuned preset", kept_chain), ("pilot=0, from W_0", tuned_
 
 assert f(W_hand) > f(W0) and float(paper_run.csbf) > f(W0) and float(tuned_run.csbf) > f_zf
 assert min(gap(f(W_hand)), gap(float(paper_run.csbf))) > 0.10  # the paper's config.: far short
-# The pilot: the sensing-beam chain is the trap here (a user without power, > 15% short) ...
+# The sensing-beam chain is the trap here (a user without power, > 15% short) ...
 assert gap(float(pilot_beam.csbf)) > 0.15 and an.rates(pilot_beam.W, problem).min() < 0.01
-assert gap(float(pilot_zf.csbf)) < 0.5 * gap(float(pilot_beam.csbf))  # ... ZF's chain is kept
+assert gap(float(pilot_zf.csbf)) < 0.5 * gap(float(pilot_beam.csbf))
+assert q > 0.1  # ... and the headroom rule runs ZF's chain alone
+assert f(W_beam) * (1 + q) >= f_ref  # the bound holds for the best-known optimum
 assert np.array_equal(tuned_run.history, continued.history)  # and goes on, exactly
 assert len(tuned_run.history) == tuned_run.nit == 400  # the pilot is not in the history
 assert gap(float(tuned_run.csbf)) < 1e-3  # the preset ends within 0.1% of the optimum,

@@ -25,8 +25,9 @@ import numpy as np
 
 import angd_np as an
 
-#: The tuned preset as it was before this study chose its stopping rule.
-TUNED = dict(variant="tuned", tol=None)
+#: The tuned preset as it was before this study chose its stopping rule (and before the
+#: start was chosen by the rate headroom: ``headroom=None`` is the pilot's pick).
+TUNED = dict(variant="tuned", tol=None, headroom=None)
 #: label -> (method, options). The levers: a stopping rule on the best CSBF's progress
 #: (tol, patience), the budget (iters, pilot), the network's width (hidden), and L-BFGS
 #: from ZF at a few budgets for the comparison.

@@ -1,5 +1,7 @@
 """The high-power trap (balanced, M = 10): which pilot chain tuned ANGD-FCN keeps, whether it
-serves every user, and the gap of each choice.
+serves every user, and the gap of each choice. "Tuned" here is the preset with the pilot's
+pick (``headroom=None``), the rule this probe studies; ``headroom.py`` measures the rule that
+replaced it.
 
 For each instance: the pilot's two chains (ZF and the sensing beam, ``pilot`` iterations
 each, the instance's network draw) and, at their end, each user's rate; then the gap
@@ -55,7 +57,8 @@ def main():
         def rng():
             return [an.trial_generator(args.seed, t, 2) for t in range(args.n)]
 
-        tuned = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1)
+        tuned = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1,
+                         headroom=None)
         chains = [an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), init=W0, pilot=0,
                            iters=100, tol=None, workers=1)
                   for W0 in (zf_precoder(problem), sensing_beam(problem))]
@@ -64,10 +67,11 @@ def main():
         beam_kept = chains[1].csbf > chains[0].csbf
         if args.extend:
             t0 = time.perf_counter()
-            plain = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1)
+            plain = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1,
+                             headroom=None)
             t1 = time.perf_counter()
             ext = an.solve(problem, "angd-fcn", variant="tuned", rng=rng(), workers=1,
-                           pilot_extend=args.extend)
+                           headroom=None, pilot_extend=args.extend)
             t2 = time.perf_counter()
             g0, g1 = 1 - plain.csbf / f_ref, 1 - ext.csbf / f_ref
             served = (rates(ext.W, problem).min(axis=1) > 0).sum()
