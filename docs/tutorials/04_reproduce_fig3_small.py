@@ -166,31 +166,30 @@ shutil.rmtree(workdir)  # the run was only for this notebook
 # on every one of the 100 trials at M = 10, while ANGD in the paper's configuration stops
 # 15% short of it in CSBF (mean gap). The rows above are ANGD in the paper's configuration.
 # The package's `tuned` preset has changed since the README's runs (commits a388723, 281065f and
-# e79f44c): it moves $W$ in the channel's metric (notebook 3, section 4) with $\eta_W = 0.03$
-# and $\eta_\varphi = 2.4 \cdot 10^{-4}$ (both multiplied by $\sqrt{32/(MK)}$ above $MK = 32$,
-# so unscaled at M = 10, K = 2), and it starts from zero forcing or from the sensing beam
-# (notebook 3, section 5). The numbers below were measured when a pilot chose the start (100
-# iterations from each, then $T = 400$ from the chain with the better CSBF); the start is now
-# chosen by the users' rate headroom over the sensing beam, and on 48 trials of two other
-# seeds the two rules gave the same result at M = 10, 30 dBm in both presets
-# (`studies/angd_speed`, section 3). Re-run with the pilot on the same 100 trials at M = 10
-# (seed 0, trials 0–99, with CCPA and the reference), tuned ANGD-FCN ends in the `balanced`
-# preset 0.02% short of the best-known optimum on average (at most 0.15%), and its sum rate is
-# level with CCPA's: 30.137 against 30.133 bit/s/Hz, +0.01% [−0.02, +0.04]. In the paper's units it now reaches the
-# optimum too (0.0003% short on average, at most 0.02%), and its sum rate is level with CCPA's
-# there as well: 15.04 against 15.17 bit/s/Hz, −0.8% [−1.9, +0.2]. Neither is the paper's
-# +5.96%. In these units the pilot is what matters: the optimum lies near the sensing beam, far
-# from zero forcing, and the same preset with `pilot=0` (400 iterations from zero forcing alone)
-# stalls on its way there, 2.6% short in CSBF on average (median 1.9%, at most 12%), while
-# keeping 23.2 bit/s/Hz, 53% more than CCPA ([+49, +57]); the preset before the pilot (the
-# metric, $T = 500$ from zero forcing) did the same (22.8 bit/s/Hz at a 2.5% mean gap). That sum
-# rate was bought by maximising the CSBF less, and it is gone once ANGD solves the problem as
-# well as CCPA does. Here the sum rate is about 0.12% of the CSBF, so a CSBF gap of 0.1% can
-# hide all of it: the tuned preset before the metric (no metric, $T = 1500$, $\eta_\varphi = 1.2
-# \cdot 10^{-4}$) ended 0.11% short on the same 100 trials and kept 3.4 bit/s/Hz, about as
-# little as the paper's configuration (3.8). Both methods maximise the same CSBF, so their sum
-# rates say something only where both reach its optimum; where they do, here, the sum rates are
-# level. The paper does not give ANGD's network width, input and output scaling or
-# initialisation, so a setting we did not try cannot be ruled out. To go further: `angd-np
-# figure fig3 --trials 100` runs this figure with every method (CNN, tuned ANGD, the reference
-# optimum for the optimality gap) and `angd-np report` writes the verdicts.
+# e79f44c): it moves $W$ in the channel's metric (notebook 3, section 4) with $\eta_W = 0.03$ and
+# $\eta_\varphi = 2.4 \cdot 10^{-4}$ (both multiplied by $\sqrt{32/(MK)}$ above $MK = 32$, so
+# unscaled at M = 10, K = 2), and it starts from zero forcing or from the sensing beam (notebook 3,
+# section 5). The numbers below were measured when a pilot chose the start (100 iterations from
+# each, then $T = 400$ from the chain with the better CSBF); the start is now chosen by the users'
+# rate headroom over the sensing beam, and on 48 trials of two other seeds the two rules gave the
+# same result at M = 10, 30 dBm in both presets (`studies/angd_speed`, section 3). Re-run with the
+# pilot on the same 100 trials at M = 10 (seed 0, trials 0–99, with CCPA and the reference), tuned
+# ANGD-FCN ends in the `balanced` preset 0.02% short of the best-known optimum on average (at most
+# 0.15%), and its sum rate is level with CCPA's: 30.137 against 30.133 bit/s/Hz, +0.01% [−0.02,
+# +0.04]. In the paper's units it now reaches the optimum too (0.0003% short on average, at most
+# 0.02%), and its sum rate is level with CCPA's there as well: 15.04 against 15.17 bit/s/Hz, −0.8%
+# [−1.9, +0.2]. Neither is the paper's +5.96%. In these units the pilot is what matters: the optimum
+# lies near the sensing beam, far from zero forcing, and the same preset with `pilot=0` (400
+# iterations from zero forcing alone) stalls on its way there, 2.6% short in CSBF on average (median
+# 1.9%, at most 12%), while keeping 23.2 bit/s/Hz, 53% more than CCPA ([+49, +57]); the preset
+# before the pilot (the metric, $T = 500$ from zero forcing) did the same (22.8 bit/s/Hz at a 2.5%
+# mean gap). That sum rate was bought by maximising the CSBF less, and it is gone once ANGD solves
+# the problem as well as CCPA does. Here the sum rate is about 0.12% of the CSBF, so a CSBF gap of
+# 0.1% can hide all of it: the tuned preset before the metric (no metric, $T = 1500$, $\eta_\varphi
+# = 1.2 \cdot 10^{-4}$) ended 0.11% short on the same 100 trials and kept 3.4 bit/s/Hz, about as
+# little as the paper's configuration (3.8). Both methods maximise the same CSBF, so their sum rates
+# say something only where both reach its optimum; where they do, here, the sum rates are level. The
+# paper does not give ANGD's network width, input and output scaling or initialisation, so a setting
+# we did not try cannot be ruled out. To go further: `angd-np figure fig3 --trials 100` runs this
+# figure with every method (CNN, tuned ANGD, the reference optimum for the optimality gap) and
+# `angd-np report` writes the verdicts.
