@@ -3,8 +3,10 @@
 For each scenario preset and size (M, K), trials 0..n-1 of ``--seed`` (no tuning run used
 it) are solved by
 
-- tuned ANGD-FCN (and ANGD-CNN where M <= ``--cnn-max-m``) at main-run budgets ``--angd-iters``
-  (the pilot stays at the preset's 2 x 100 iterations), each a separate run;
+- tuned ANGD-FCN (and ANGD-CNN where M <= ``--cnn-max-m``) at chain lengths ``--angd-budgets``,
+  each a separate run: the preset's chain (from the start its rate headroom picks) cut at B
+  iterations, run as ``pilot=1, iters=B - 1`` (the preset's ``pilot=100, iters=400`` is the
+  chain of 500, bit for bit; where the headroom calls for both chains, each runs B);
 - ``lbfgs`` from ZF, one long run whose history gives f after every iteration (a run of T
   iterations ends where the long one was after T: it is deterministic);
 - scipy's L-BFGS-B from ZF on the same power-sphere parametrisation (when scipy is
@@ -23,7 +25,7 @@ median gap there, and the time per instance at that budget:
 The last columns are ANGD's times over the faster L-BFGS's at equal gap. Public API only.
 
     python studies/angd_speed/heldout.py                          # the full table
-    python studies/angd_speed/heldout.py --sizes 16x2:8 --angd-iters 50 100   # a smoke run
+    python studies/angd_speed/heldout.py --sizes 16x2:8 --angd-budgets 50 100   # a smoke run
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ import angd_np as an
 from angd_np.solvers import sphere
 
 GRID = [*range(5, 100, 5), *range(100, 400, 10), *range(400, 3201, 50)]
+
+
+def chain(budget):
+    """Options of tuned ANGD whose chain (from the start the preset picks) is ``budget``
+    iterations long: the first is the pilot's, the rest the main run's."""
+    return dict(variant="tuned", pilot=1, iters=budget - 1)
 
 
 def blas_limit(threads):
@@ -117,10 +125,10 @@ def measure(preset, M, K, n, args):
     for method in ("angd-fcn", "angd-cnn"):
         if method == "angd-cnn" and M > args.cnn_max_m:
             continue
-        for iters in args.angd_iters:
-            res = an.solve(problem, method, variant="tuned", iters=iters, rng=rngs(trials),
-                           workers=1, return_state=False)
-            angd[method, iters] = res.csbf
+        for budget in args.angd_budgets:
+            res = an.solve(problem, method, **chain(budget), rng=rngs(trials), workers=1,
+                           return_state=False)
+            angd[method, budget] = res.csbf
             ends.append(res.W)
     ref = an.solve(problem, "reference", rng=args.seed, init=ends).csbf
     f_ref = np.max([ref, *(c.max(axis=1) for c in curves.values()), *angd.values()], axis=0)
@@ -169,11 +177,10 @@ def measure(preset, M, K, n, args):
         with blas_limit(1):
             row["ms_one"] = per_instance_ms(
                 lambda i, iters=iters, method=method: an.solve(
-                    ones[i], method, variant="tuned", iters=iters, rng=rngs([i]), workers=1,
+                    ones[i], method, **chain(iters), rng=rngs([i]), workers=1,
                     return_state=False), trials)
         t0 = time.perf_counter()
-        an.solve(problem, method, variant="tuned", iters=iters, rng=rngs(trials),
-                 return_state=False)
+        an.solve(problem, method, **chain(iters), rng=rngs(trials), return_state=False)
         row["ms_batch"] = 1e3 * (time.perf_counter() - t0) / n
         if fast_one:
             row["x_one"], row["x_batch"] = row["ms_one"] / fast_one, row["ms_batch"] / fast_batch
@@ -206,8 +213,9 @@ def main(argv=None):
     ap.add_argument("--presets", default="paper,balanced")
     ap.add_argument("--sizes", default="16x2:100,32x4:40,64x8:10",
                     help="MxK:instances, comma-separated (default %(default)s)")
-    ap.add_argument("--angd-iters", type=int, nargs="+", default=[50, 100, 200, 400],
-                    help="main-run budgets of tuned ANGD (default %(default)s)")
+    ap.add_argument("--angd-budgets", type=int, nargs="+",
+                    default=[2, 10, 25, 50, 100, 200, 300, 500],
+                    help="chain lengths of tuned ANGD, iterations (default %(default)s)")
     ap.add_argument("--cnn-max-m", type=int, default=16,
                     help="ANGD-CNN only up to this M (its output layer grows as M^2 K^2)")
     ap.add_argument("--max-iters", type=int, default=800, help="the L-BFGS long runs")
