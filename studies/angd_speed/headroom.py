@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from levers import reference  # the cached reference values (this folder)
 
 import angd_np as an
 from angd_np.solvers.linear import beam_headroom
@@ -53,12 +54,8 @@ def main():
             problem = an.Scenario.preset(scenario, **point).draw_trials(args.seed,
                                                                         range(args.n))
             key = "_".join(f"{k}{v}" for k, v in sorted(point.items()))
-            path = Path(args.cache) / f"ref_rule_{scenario}_{key}_{args.seed}_{args.n}.npy"
-            if path.exists():
-                f_ref = np.load(path)
-            else:
-                f_ref = an.solve(problem, "reference").csbf
-                np.save(path, f_ref)
+            f_ref = reference(problem, Path(args.cache)
+                              / f"ref_rule_{scenario}_{key}_{args.seed}_{args.n}.npy")
             runs = {}
             for name, headroom in (("pick", None), ("headroom", (lo, hi))):
                 rng = [an.trial_generator(args.seed, t, 2) for t in range(args.n)]

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from levers import reference  # the cached reference values (this folder)
 
 import angd_np as an
 from angd_np.objective import rates
@@ -47,12 +48,8 @@ def main():
     for dbm in args.dbm:
         problem = an.Scenario.preset(args.scenario, n_tx=10, p_max_dbm=dbm).draw_trials(
             args.seed, range(args.n))
-        path = Path(args.cache) / f"ref_trap_{args.scenario}_{dbm:g}_{args.seed}_{args.n}.npy"
-        if path.exists():
-            f_ref = np.load(path)
-        else:
-            f_ref = an.solve(problem, "reference").csbf
-            np.save(path, f_ref)
+        f_ref = reference(problem, Path(args.cache)
+                          / f"ref_trap_{args.scenario}_{dbm:g}_{args.seed}_{args.n}.npy")
 
         def rng():
             return [an.trial_generator(args.seed, t, 2) for t in range(args.n)]
