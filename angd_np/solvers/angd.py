@@ -472,14 +472,18 @@ _SAVED_KEYS = ("best_W", "best_f", "ref_f", "since", "active", "failed", "net_pa
 
 
 def _pilot(flat, network, opts, net_streams, processes):
-    """``(rows, W, saved)``: the chains to go on from after ``opts.pilot`` iterations, one row
-    each: ``rows[r]`` the instance of row r, ``W`` its last iterate, ``saved`` its state.
+    """``(rows, W, saved, streams)``: the chains to go on from after ``opts.pilot``
+    iterations, one row each: ``rows[r]`` the instance of row r, ``W`` its last iterate,
+    ``saved`` its state (``streams`` None).
 
     Without ``headroom``: one row per instance, in order, the chain from ZF or from the
     sensing beam whose best CSBF is higher (ZF on a tie). With ``headroom``: the chains the
     instance's rate headroom calls for (``ANGDOptions.headroom``), in instance order, ZF's
     row first; an instance with two rows keeps the better after the main run
-    (:func:`_pick`).
+    (:func:`_pick`). Nothing is then decided by the pilot's iterations, so without a
+    stopping rule they are left to the main run, which runs ``pilot + iters`` from the
+    starts (``W`` the starts, ``saved`` None, ``streams`` each row's network stream): the
+    same chains bit for bit, one engine set-up instead of two.
     """
     from .linear import beam_headroom, sensing_beam, zf_precoder
 
@@ -494,7 +498,7 @@ def _pilot(flat, network, opts, net_streams, processes):
     pilot_opts = dataclasses.replace(opts, iters=opts.pilot, tol=None, return_state=True)
     if len(starts) == 2 and opts.headroom is not None:
         lo, hi = opts.headroom
-        q = beam_headroom(flat)
+        q = beam_headroom(flat, beam=starts[1])
         q = np.where(np.isnan(q), np.inf, q)  # no bound: ZF's chain (and the beam's if hi = inf)
         zf_rows, beam_rows = np.flatnonzero(q > lo), np.flatnonzero(q <= hi)
         # Rows in instance order, ZF's first where an instance has both (a stable sort).
@@ -504,15 +508,17 @@ def _pilot(flat, network, opts, net_streams, processes):
         # Every chain draws its instance's network from a copy of the same stream: two chains
         # of an instance differ only in W_0.
         streams = [copy.deepcopy(net_streams[i]) for i in rows.tolist()]
+        if opts.tol is None:  # the main run takes the pilot's iterations (docstring)
+            return rows, W0, None, streams
         joined = _solve(flat[rows], network, pilot_opts, [W0], [streams], processes)
-        return rows, joined["W"], {k: joined[k] for k in _SAVED_KEYS}
+        return rows, joined["W"], {k: joined[k] for k in _SAVED_KEYS}, None
     streams = [[copy.deepcopy(g) for g in net_streams] for _ in starts]
     joined = _solve(flat, network, pilot_opts, starts, streams, processes)
     if len(starts) == 2 and opts.pilot_extend:
         _extend(flat, network, pilot_opts, joined, starts, opts.pilot_extend, processes)
     best_f = joined["best_f"].reshape(len(starts), n)
     pick = np.argmax(best_f, axis=0) * n + np.arange(n)  # first maximum: ZF on a tie
-    return np.arange(n), joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}
+    return np.arange(n), joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}, None
 
 
 def _pick(joined, rows, n):
@@ -619,7 +625,8 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
         streams = instance_streams(rng, n)
         net_streams = [s[1] for s in streams]
         if opts.pilot:
-            rows, W0, saved = _pilot(flat, network, opts, net_streams, processes)
+            rows, W0, saved, chain_streams = _pilot(flat, network, opts, net_streams,
+                                                    processes)
         else:
             W0, saved = initial_W(opts.init, flat, streams), None
     else:
@@ -630,7 +637,13 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
         if (saved["adam_t"] < 0).any():
             raise ValueError(f"state['adam_t'] must be step counts >= 0, got minimum "
                              f"{saved['adam_t'].min()}")
-    if rows is None or rows.size == n:  # one chain per instance, in order
+    if rows is not None and saved is None:  # ``headroom``: chains of pilot + iters from W0
+        whole = dataclasses.replace(opts, iters=opts.pilot + opts.iters)
+        joined = _solve(flat[rows], network, whole, [W0], [chain_streams], processes)
+        joined["history"] = joined["history"][:, opts.pilot:]  # the pilot's are not counted
+        joined["nit"] = np.maximum(joined["nit"] - opts.pilot, 0)
+        joined = _pick(joined, rows, n)
+    elif rows is None or rows.size == n:  # one chain per instance, in order
         joined = _solve(flat, network, opts, [W0], [net_streams if saved is None else None],
                         processes, saved)
     else:  # two chains for some instances (``headroom``): both go on, the better is kept

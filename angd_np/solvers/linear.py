@@ -216,7 +216,7 @@ def sensing_beam(problem) -> np.ndarray:
     return np.sqrt(problem.p_max) * u[..., :, None] * onehot[..., None, :]
 
 
-def beam_headroom(problem) -> np.ndarray:
+def beam_headroom(problem, beam=None) -> np.ndarray:
     r"""The most any precoder's CSBF can exceed the sensing beam's, as a fraction of it.
 
     .. math:: q = \frac{\sum_k \log_2(1 + p_{max}\|h_k\|^2/\sigma^2) - R(W_{beam})}
@@ -231,6 +231,8 @@ def beam_headroom(problem) -> np.ndarray:
     ----------
     problem : Problem
         With at least one target.
+    beam : ndarray, optional
+        ``sensing_beam(problem)``, if the caller has it already.
 
     Returns
     -------
@@ -239,7 +241,7 @@ def beam_headroom(problem) -> np.ndarray:
     """
     from ..objective import csbf, sum_rate
 
-    W = sensing_beam(problem)
+    W = sensing_beam(problem) if beam is None else beam
     f_beam = csbf(W, problem)
     gain = np.sum(np.abs(problem.H) ** 2, axis=-2)  # ||h_k||², (..., K)
     bound = np.sum(np.log2(1.0 + problem.p_max * gain / problem.noise_var), axis=-1)

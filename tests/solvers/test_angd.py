@@ -752,3 +752,17 @@ def test_check_starts_continuation_is_exact_where_no_start_is_better():
                                   whole.history)
     for key in whole.state:
         np.testing.assert_array_equal(went_on.state[key], whole.state[key], err_msg=key)
+
+
+def test_headroom_with_a_stopping_rule_runs_the_pilot_apart_and_the_same_chains():
+    """Without a stopping rule the main run takes the pilot's iterations (one engine set-up);
+    with one, the pilot runs first, as for the pilot's pick. A rule that never fires leaves
+    the same chains: the same W and history."""
+    problem, headroom = _three_regimes()
+    seeds = [71, 72, 73, 74, 75, 76]
+    options = dict(variant="tuned", hidden=8, pilot=5, iters=10, headroom=headroom)
+    fused = an.solve(problem, "angd-fcn", rng=seeds, **options)
+    apart = an.solve(problem, "angd-fcn", rng=seeds, tol=1e-15, patience=1000, **options)
+    np.testing.assert_array_equal(fused.W, apart.W)
+    np.testing.assert_array_equal(fused.history, apart.history)
+    np.testing.assert_array_equal(fused.nit, apart.nit)
