@@ -185,19 +185,20 @@ class ANGDOptions(IterativeOptions):
         scenario's optimum lies near ZF and the sensing beam is a trap there (a user
         dropped), while in the paper's sensing-dominated scenario it is the other way round.
     headroom : (float, float) or None
-        None (default): the pilot picks its chain as above. (lo, hi) with 0 <= lo <= hi:
-        the chain is chosen before any iteration, per instance, by the users' rate headroom
-        q (``linear.beam_headroom``: no precoder's CSBF exceeds the sensing beam's by more
+        None (default): the pilot picks its chain as above. (lo, hi) with 0 <= lo <= hi: the
+        chain is chosen before any iteration, per instance, by the users' rate headroom q
+        (``linear.beam_headroom``: no precoder's CSBF exceeds the sensing beam's by more
         than the fraction q): q <= lo, the sensing-beam chain alone; q > hi, the ZF chain
-        alone; in between, both chains through the whole run (P + T iterations each) and
-        the better kept. Needs ``pilot`` > 0 (P is then just the first iterations of a
-        chain). Why: the beam serves one user, and the chain started there never serves the
-        others (their columns are zero, and so are their gradients and, with ``zero_last``,
-        the network's outputs for them), so where the rates matter it is a trap that the
-        pilot's pick at P iterations cannot see at high power, where the beam leads early
-        and the ZF chain overtakes it later (balanced, M = 10, 36 dBm); where q is small it
-        is within q of the optimum. One chain instead of two also costs 5/6 of the pilot's
-        time (``studies/angd_speed``).
+        alone; in between, both chains through the whole run (P + T iterations each) and the
+        better kept. Only with ``pilot`` > 0 (P is then just the first iterations of a
+        chain); with ``pilot=0`` (a carried frame of ``track``) it has no effect. Why: the
+        beam serves one user, and the chain started there never serves the others (their
+        columns are zero, and so are their gradients and, with ``zero_last``, the network's
+        outputs for them), so where the rates matter it is a trap that the pilot's pick at P
+        iterations cannot see at high power, where the beam leads early and the ZF chain
+        overtakes it later (balanced, M = 10, 36 dBm); where q is small it is within q of
+        the optimum. One chain instead of two also costs 5/6 of the pilot's time
+        (``studies/angd_speed``).
     pilot_extend : int
         0 (default): the pilot is ``pilot`` iterations. E > 0: up to E more blocks of
         ``pilot`` iterations for both chains, on each instance where the sensing-beam chain
@@ -337,7 +338,7 @@ _PAPER = ANGDOptions(iters=500, eta_w=1.0, eta_phi=1e-4, input_scale="raw",
 #: 2.6e-3 to 4.6e-3 where the full budget reached ~1e-4 (``studies/angd_speed``).
 #: ``headroom=(0.01, 0.1)``: the beam's chain alone where the rates can add at most 1% to
 #: its CSBF (the paper scenario from 24 dBm on: q = 0.0002-0.008), ZF's alone above 10%
-#: (the balanced scenario up to 36 dBm: q >= 0.13), both in between (balanced at 40 dBm,
+#: (the balanced scenario up to 36 dBm: q >= 0.127), both in between (balanced at 40 dBm,
 #: paper at 20 dBm, q = 0.06-0.08 and 0.013-0.017): set on tuning instances, never worse
 #: than picking after the pilot on 1,008 held-out ones (``studies/angd_speed``).
 _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rms",
@@ -485,7 +486,7 @@ def _pilot(flat, network, opts, net_streams, processes):
     starts (``W`` the starts, ``saved`` None, ``streams`` each row's network stream): the
     same chains bit for bit, one engine set-up instead of two.
     """
-    from .linear import beam_headroom, sensing_beam, zf_precoder
+    from .linear import _headroom_of, sensing_beam, zf_precoder
 
     M, K = flat.H.shape[-2:]
     if K > M:
@@ -498,7 +499,7 @@ def _pilot(flat, network, opts, net_streams, processes):
     pilot_opts = dataclasses.replace(opts, iters=opts.pilot, tol=None, return_state=True)
     if len(starts) == 2 and opts.headroom is not None:
         lo, hi = opts.headroom
-        q = beam_headroom(flat, beam=starts[1])
+        q = _headroom_of(flat, starts[1])
         q = np.where(np.isnan(q), np.inf, q)  # no bound: ZF's chain (and the beam's if hi = inf)
         zf_rows, beam_rows = np.flatnonzero(q > lo), np.flatnonzero(q <= hi)
         # Rows in instance order, ZF's first where an instance has both (a stable sort).

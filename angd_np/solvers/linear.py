@@ -216,7 +216,7 @@ def sensing_beam(problem) -> np.ndarray:
     return np.sqrt(problem.p_max) * u[..., :, None] * onehot[..., None, :]
 
 
-def beam_headroom(problem, beam=None) -> np.ndarray:
+def beam_headroom(problem) -> np.ndarray:
     r"""The most any precoder's CSBF can exceed the sensing beam's, as a fraction of it.
 
     .. math:: q = \frac{\sum_k \log_2(1 + p_{max}\|h_k\|^2/\sigma^2) - R(W_{beam})}
@@ -231,17 +231,19 @@ def beam_headroom(problem, beam=None) -> np.ndarray:
     ----------
     problem : Problem
         With at least one target.
-    beam : ndarray, optional
-        ``sensing_beam(problem)``, if the caller has it already.
 
     Returns
     -------
     ndarray of float64, shape (...)
         q >= 0 per instance (dimensionless).
     """
+    return _headroom_of(problem, sensing_beam(problem))
+
+
+def _headroom_of(problem, W):
+    """:func:`beam_headroom` with W = ``sensing_beam(problem)`` already computed."""
     from ..objective import csbf, sum_rate
 
-    W = sensing_beam(problem) if beam is None else beam
     f_beam = csbf(W, problem)
     gain = np.sum(np.abs(problem.H) ** 2, axis=-2)  # ||h_k||², (..., K)
     bound = np.sum(np.log2(1.0 + problem.p_max * gain / problem.noise_var), axis=-1)

@@ -215,12 +215,15 @@ def main(argv=None):
                     help="MxK:instances, comma-separated (default %(default)s)")
     ap.add_argument("--angd-budgets", type=int, nargs="+",
                     default=[2, 10, 25, 50, 100, 200, 300, 500],
-                    help="chain lengths of tuned ANGD, iterations (default %(default)s)")
+                    help="chain lengths of tuned ANGD, iterations, each >= 2 "
+                         "(default %(default)s)")
     ap.add_argument("--cnn-max-m", type=int, default=16,
                     help="ANGD-CNN only up to this M (its output layer grows as M^2 K^2)")
     ap.add_argument("--max-iters", type=int, default=800, help="the L-BFGS long runs")
     ap.add_argument("--target", type=float, default=1e-3)
     args = ap.parse_args(argv)
+    if min(args.angd_budgets) < 2:
+        ap.error("--angd-budgets: each budget must be >= 2 (one pilot iteration, one main)")
     print(f"{os.cpu_count()} cores, {platform.machine()}; python {platform.python_version()}, "
           f"numpy {np.__version__}, angd_np {an.__version__}; seed {args.seed}; load "
           f"{os.getloadavg()[0]:.1f}", flush=True)
