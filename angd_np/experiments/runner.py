@@ -7,7 +7,9 @@ default). It is solved as one batch (ANGD and the gradient methods are much fast
 in a batch) and stored as one file. Trial i of a run with seed s always gets the channel of
 ``trial_generator(s, i, 0)`` and solver randomness from ``trial_generator(s, i, 1)``; chunk
 boundaries depend only on ``chunk_size``. So a chunk's numbers are the same whichever process,
-machine or order computes it, and any number of workers gives identical files.
+machine or order computes it, and any number of workers gives identical files. For the same
+reason a chunk that several figures of one run need (Fig. 2 is Fig. 3 at M = 16 and 8) is
+solved once and stored in each (:func:`share_tasks`).
 
 Backends
 --------
@@ -44,8 +46,8 @@ from .framed import adjust_gaps, track_chunk, write_frames
 from .progress import Progress
 from .store import Store
 
-__all__ = ["run_figures", "plan_tasks", "run_chunk", "check_scheduler", "PATTERN_GRID_DEG",
-           "versions"]
+__all__ = ["run_figures", "plan_tasks", "share_tasks", "run_chunk", "check_scheduler",
+           "PATTERN_GRID_DEG", "versions"]
 
 _SCHEDULER_RE = re.compile(r"^(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:/]*[A-Za-z0-9\]]$")
 
@@ -103,6 +105,34 @@ def _signature(task: dict) -> str:
                       default=repr)
 
 
+def share_tasks(tasks: list) -> list:
+    """The tasks with each chunk that other figures also need solved once.
+
+    Two figures often solve the same instances with the same options: the paper's Fig. 2 is
+    Fig. 3 at M = 16 and 8 with a beampattern per trial, and the trade-off at the preset's
+    omega and the convergence figure are Fig. 3 at M = 16 on its first trials. A chunk's
+    rows depend only on its signature without the curves (:func:`_signature`), so the first
+    task of each such group solves it for all: it gets ``"also"``, a list of ``{"figure",
+    "key", "curves"}`` of the others, which :func:`run_chunk` answers with the same rows and
+    each figure's own curves. The stored files are those of solving each figure apart (up to
+    ``time_s``, which is then the shared solve's). Sequences (``frames``) are never shared.
+    Order is kept (the first task of a group stands where it stood).
+    """
+    first, out = {}, []
+    for task in tasks:
+        if task.get("frames") is not None:
+            out.append(task)
+            continue
+        signature = _signature(dict(task, curves=None))
+        if signature not in first:
+            first[signature] = dict(task, also=[])
+            out.append(first[signature])
+        else:
+            first[signature]["also"].append(
+                {"figure": task["figure"], "key": task["key"], "curves": task["curves"]})
+    return out
+
+
 def _check_extra(solver_spec) -> None:
     """ImportError naming the extra when a solver's optional dependency is not installed."""
     from .._extras import require_extra
@@ -147,8 +177,10 @@ def _cost(solver_spec, options, frames) -> float:
 
 
 def run_chunk(task: dict) -> dict:
-    """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "weight", "seconds",
-    "kind", "worker"}`` (its measured wall time, solver and process, for the progress)."""
+    """Solve one chunk; returns ``{"key", "figure", "rows", "curves", "also", "weight",
+    "seconds", "kind", "worker"}`` (its measured wall time, solver and process, for the
+    progress; ``also``: the same rows for the chunks of other figures, each with its own
+    curves, see :func:`share_tasks`)."""
     t0 = time.perf_counter()
     timing = {"weight": task["weight"], "kind": task["solver"], "worker": os.getpid()}
     with one_blas_thread():
@@ -170,12 +202,18 @@ def run_chunk(task: dict) -> dict:
         if solver_spec.options is not None and "return_state" in solver_spec.options.names():
             options["return_state"] = False  # rows are stored, states are not: save memory
         res = solver_spec.solve(problem, rng=rngs, **options)
-        kind = CURVES.get(task["curves"])
-        curves = None if kind is None else kind.compute(res, scenario, solver_spec)
+
+        def curves_of(name):
+            kind = CURVES.get(name)
+            return None if kind is None else kind.compute(res, scenario, solver_spec)
+
+        curves = curves_of(task["curves"])
+        also = [dict(other, curves=curves_of(other["curves"]))
+                for other in task.get("also", ())]
     rows = {"trial": trials, "sum_rate": res.sum_rate, "sensing": res.sensing,
             "csbf": res.csbf, "nit": res.nit, "success": res.success, "time_s": res.time_s}
     return {"key": task["key"], "figure": task["figure"], "rows": rows, "curves": curves,
-            **timing, "seconds": time.perf_counter() - t0}
+            "also": also, **timing, "seconds": time.perf_counter() - t0}
 
 
 # -- backends --------------------------------------------------------------------------------
@@ -325,6 +363,7 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
         stores[config.figure], plans[config.figure] = store, plan
         left[config.figure] = len(todo)
         pending += todo
+    pending = share_tasks(pending)
     # Longest first: the expensive chunks do not end up alone at the tail of the run. But one
     # chunk of each solver goes first (the longest of each, longest first), so that the
     # progress has measured every solver's rate early instead of trusting its spec's cost.
@@ -362,14 +401,15 @@ def _run(configs, out, workers, client, fresh, plot, progress, on_chunk):
         results = _serial(pending)
     try:
         for result in results:
-            stores[result["figure"]].write_chunk(result["key"], result["rows"], result["curves"])
             bar.update(result["weight"], result.get("seconds"), result.get("kind"),
                        result.get("worker"))
-            if on_chunk is not None:
-                on_chunk(result["key"])
-            left[result["figure"]] -= 1
-            if left[result["figure"]] == 0:
-                finish(by_name[result["figure"]])
+            for part in [result, *result.get("also", ())]:
+                stores[part["figure"]].write_chunk(part["key"], result["rows"], part["curves"])
+                if on_chunk is not None:
+                    on_chunk(part["key"])
+                left[part["figure"]] -= 1
+                if left[part["figure"]] == 0:
+                    finish(by_name[part["figure"]])
     finally:
         results.close()
         bar.close()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from angd_np.experiments import make_config, run_figures
-from angd_np.experiments.runner import check_scheduler, plan_tasks, run_chunk
+from angd_np.experiments.runner import check_scheduler, plan_tasks, run_chunk, share_tasks
 from angd_np.experiments.store import read_csv
 
 FAST = "zf,mmse"
@@ -76,6 +76,55 @@ def test_resume_after_interrupt_gives_exactly_the_uninterrupted_rows(tmp_path):
     assert resumed == _rows_without_time(tmp_path / "whole" / "fig3" / "results.csv")
     keys = [(r[0], r[1], r[2]) for r in resumed]
     assert len(keys) == len(set(keys))
+
+
+def _files_without_time(folder):
+    """Every merged CSV of a figure folder, time columns left out."""
+    return {path.name: _rows_without_time(path) for path in sorted(folder.glob("*.csv"))
+            if path.name != "summary.csv"}
+
+
+def test_figures_that_solve_the_same_chunks_solve_them_once_with_the_same_files(tmp_path):
+    """Fig. 2 is Fig. 3 at M = 16 and 8 with beampatterns; the convergence figure is Fig. 3 at
+    M = 16 with histories: run together, each shared chunk is solved once, and every figure's
+    files are those of running it alone."""
+    names = ("fig2", "fig3", "convergence")
+    configs = [_config(name, trials=8, methods="zf,pgd", iters=20) for name in names]
+    tasks = [t for c in configs for t in plan_tasks(c)[0]]
+    shared = share_tasks(tasks)
+    fig2 = [t for t in tasks if t["figure"] == "fig2"]
+    # Every fig2 chunk is also a fig3 chunk; the convergence chunks are fig3's at M = 16.
+    conv = [t for t in tasks if t["figure"] == "convergence"]
+    assert len(shared) == len(tasks) - len(fig2) - len(conv)
+    also = {(a["figure"], a["key"]) for t in shared for a in t["also"]}
+    assert {("fig3", t["key"]) for t in tasks if t["figure"] == "fig3" and t["x"] in (8, 16)
+            } <= also
+    keys = []
+    run_figures(configs, tmp_path / "together", plot=False, on_chunk=keys.append)
+    assert sorted(keys) == sorted(t["key"] for t in tasks)  # every chunk of every figure
+    curves = {"fig2": {"pattern.csv"}, "fig3": set(), "convergence": {"history.csv"}}
+    for name, config in zip(names, configs, strict=True):
+        run_figures([config], tmp_path / name, plot=False)
+        alone = _files_without_time(tmp_path / name / name)
+        assert set(alone) == {"results.csv"} | curves[name], alone.keys()
+        assert _files_without_time(tmp_path / "together" / name) == alone, name
+
+
+def test_an_interrupt_between_the_figures_of_a_shared_chunk_resumes_exactly(tmp_path):
+    configs = [_config(name, trials=2) for name in ("fig2", "fig3")]
+    run_figures(configs, tmp_path / "whole", plot=False)
+
+    def interrupt(key):
+        raise KeyboardInterrupt  # after the first figure's copy of the first chunk
+
+    with pytest.raises(KeyboardInterrupt):
+        run_figures(configs, tmp_path / "cut", plot=False, on_chunk=interrupt)
+    stored = list((tmp_path / "cut").glob("*/chunks/*.csv"))
+    assert len(stored) == 1
+    run_figures(configs, tmp_path / "cut", plot=False)
+    for name in ("fig2", "fig3"):
+        assert (_files_without_time(tmp_path / "cut" / name)
+                == _files_without_time(tmp_path / "whole" / name))
 
 
 def test_one_and_two_workers_give_identical_rows(tmp_path):
