@@ -228,6 +228,35 @@ def test_lean_networks_compute_what_the_nn_networks_compute(rng, network, kernel
     np.testing.assert_allclose(T, back, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("network", ["fcn", "cnn"])
+@pytest.mark.parametrize("net_init", ["torch", "he"])
+@pytest.mark.parametrize("zero_last", [False, True])
+@pytest.mark.parametrize("net_dtype", ["float32", "float64"])
+def test_a_network_drawn_into_the_lean_layout_is_the_nn_network_bit_for_bit(
+        network, net_init, zero_last, net_dtype):
+    """init_from_stream draws each layer as nn.fcn / nn.cnn do (same child streams, same
+    calls) without building them: the same numbers, and the stream is left as nn leaves it."""
+    from angd_np.solvers._angd_nets import build, init_from_stream
+
+    opts = ANGDOptions(net_init=net_init, zero_last=zero_last, net_dtype=net_dtype,
+                       hidden=7, channels=3)
+    for M, K in [(3, 2), (5, 3)]:
+        P = n_params(network, M, K, 7, 3, opts.kernel_size)
+        drawn, copied = (np.full(P, np.nan, net_dtype) for _ in range(2))
+        stream, twin = np.random.default_rng(11), np.random.default_rng(11)
+        init_from_stream(build(network, M, K, opts, drawn, np.empty_like(drawn)), network,
+                         M, K, opts, stream)
+        lean = build(network, M, K, opts, copied, np.empty_like(copied))
+        lean.load_nn(nn.fcn(2 * M * K, 7, rng=twin, init=net_init) if network == "fcn" else
+                     nn.cnn(M * K, rng=twin, init=net_init, channels=3,
+                            kernel_size=opts.kernel_size))
+        if zero_last:
+            lean.zero_last()
+        assert np.array_equal(drawn, copied)
+        assert zero_last == (not np.any(lean.W[2]))
+        assert stream.random() == twin.random()
+
+
 @pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99), (0.9, 0.0)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_scaled_moment_adam_takes_the_textbook_steps_across_renormalisations(rng, betas,
