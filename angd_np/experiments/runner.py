@@ -111,7 +111,7 @@ def share_tasks(tasks: list) -> list:
     Two figures often solve the same instances with the same options: the paper's Fig. 2 is
     Fig. 3 at M = 16 and 8 with a beampattern per trial, and the trade-off at the preset's
     omega and the convergence figure are Fig. 3 at M = 16 on its first trials. A chunk's
-    rows depend only on its signature without the curves (:func:`_signature`), so the first
+    rows depend only on its signature without the curves (``_signature``), so the first
     task of each such group solves it for all: it gets ``"also"``, a list of ``{"figure",
     "key", "curves"}`` of the others, which :func:`run_chunk` answers with the same rows and
     each figure's own curves. The stored files are those of solving each figure apart (up to
