@@ -322,4 +322,6 @@ def init_from_stream(lean, network, M, K, opts, stream):
     for child, init, (w_shape, b_shape, fan_in, fan_out) in zip(children, inits, shapes,
                                                                 strict=False):
         params += nn.layers._init_params(child, init, w_shape, b_shape, fan_in, fan_out)
-    lean.load_params(params + [None, None] * (len(params) < 6))
+    if opts.zero_last:
+        params += [None, None]  # load_params zeroes the output layer
+    lean.load_params(params)
