@@ -85,7 +85,8 @@ import numpy as np
 from . import _angd_adam, _angd_nets
 from ._angd_adam import ScaledAdam
 
-__all__ = ["Objective", "ChunkRunner", "solve_chunk", "rates", "SIZE_REF", "channel_metric"]
+__all__ = ["Objective", "ChunkRunner", "solve_chunk", "empty_rows", "rates", "SIZE_REF",
+           "channel_metric"]
 
 _LN2 = math.log(2.0)
 _INV_LN2 = 1.0 / _LN2
@@ -405,19 +406,9 @@ class ChunkRunner:
         row["adam_t"][...] = adam.t
 
 
-def solve_chunk(task):
-    """Solve a chunk of instances (a task, picklable, so that a worker process can run it).
-
-    ``task``: dict with ``network``, ``opts``, ``H`` (C, M, K), ``A`` (M, N) or (C, M, N),
-    ``noise_var``, ``p_max``, ``omega``, ``W0`` (C, M, K), and either ``streams`` (C
-    Generators) or ``saved`` (state rows, leading axis C). Returns a dict of arrays with
-    leading axis C: the state keys (the network's only if ``opts.return_state``),
-    ``history`` (C, T) and ``nit``.
-    """
-    opts, H, A, network = task["opts"], task["H"], task["A"], task["network"]
-    C, M, K = H.shape
-    runner = ChunkRunner(network, M, K, A.shape[-1], opts, task["noise_var"],
-                         task["p_max"], task["omega"])
+def empty_rows(C, M, K, opts, P):
+    """The arrays :func:`solve_chunk` fills for C instances (its docstring), P network
+    parameters each."""
     out = {"history": np.full((C, opts.iters), np.nan), "nit": np.zeros(C, np.int64),
            "W": np.empty((C, M, K), np.complex128),
            "best_W": np.empty((C, M, K), np.complex128), "best_f": np.empty(C),
@@ -426,7 +417,27 @@ def solve_chunk(task):
            "adam_t": np.zeros(C, np.int64)}
     if opts.return_state:
         for key in ("net_params", "adam_m", "adam_v"):
-            out[key] = np.empty((C, runner.params.size), runner.params.dtype)
+            out[key] = np.empty((C, P), np.dtype(opts.net_dtype))
+    return out
+
+
+def solve_chunk(task):
+    """Solve a chunk of instances (a task, picklable, so that a worker process can run it).
+
+    ``task``: dict with ``network``, ``opts``, ``H`` (C, M, K), ``A`` (M, N) or (C, M, N),
+    ``noise_var``, ``p_max``, ``omega``, ``W0`` (C, M, K), and either ``streams`` (C
+    Generators) or ``saved`` (state rows, leading axis C), and optionally ``out``: the
+    arrays to fill (:func:`empty_rows`, e.g. views of a whole batch's; else new ones).
+    Returns a dict of arrays with leading axis C: the state keys (the network's only if
+    ``opts.return_state``), ``history`` (C, T) and ``nit``.
+    """
+    opts, H, A, network = task["opts"], task["H"], task["A"], task["network"]
+    C, M, K = H.shape
+    runner = ChunkRunner(network, M, K, A.shape[-1], opts, task["noise_var"],
+                         task["p_max"], task["omega"])
+    out = task.get("out")
+    if out is None:
+        out = empty_rows(C, M, K, opts, runner.params.size)
     saved = task.get("saved")
     for i in range(C):
         row = {key: value[i, ...] for key, value in out.items()}  # views, 0-d included

@@ -78,7 +78,7 @@ import numpy as np
 from .. import _parallel
 from .._validate import check_int
 from . import _angd_adam
-from ._angd_engine import solve_chunk
+from ._angd_engine import empty_rows, solve_chunk
 from ._angd_nets import n_params
 from .iterative import (
     BestTracker,
@@ -449,10 +449,17 @@ def _solve(flat, network, opts, W0s, streams, processes, saved=None):
     on ``processes`` processes; the parts joined along the instance axis, start after
     start."""
     n = flat.n_instances
-    # Spread a small batch over every process: chunking does not change any result.
-    chunk = min(opts.chunk, math.ceil(n * len(W0s) / processes))
+    here, total = processes == 1, n * len(W0s)
+    # Chunking does not change any result. Over processes: small chunks, a small batch spread
+    # over every process. Here: one task per start, which fills its rows of the joined
+    # arrays in place (no copy of the parts, no engine set-up per chunk).
+    chunk = n if here else min(opts.chunk, math.ceil(total / processes))
+    if here:
+        M, K = flat.H.shape[-2:]
+        joined = empty_rows(total, M, K, opts,
+                            n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size))
     tasks = []
-    for W0, net_streams in zip(W0s, streams, strict=True):
+    for j, (W0, net_streams) in enumerate(zip(W0s, streams, strict=True)):
         for lo in range(0, n, chunk):
             hi = min(lo + chunk, n)
             task = dict(network=network, opts=opts, H=flat.H[lo:hi],
@@ -463,8 +470,14 @@ def _solve(flat, network, opts, W0s, streams, processes, saved=None):
                 task["streams"] = net_streams[lo:hi]
             else:
                 task["saved"] = {k: v[lo:hi] for k, v in saved.items()}
+            if here:
+                task["out"] = {k: v[j * n + lo:j * n + hi] for k, v in joined.items()}
             tasks.append(task)
-    return _join(_run_tasks(tasks, processes), n * len(W0s))
+    if here:
+        for _ in _run_tasks(tasks, 1):
+            pass
+        return joined
+    return _join(_run_tasks(tasks, processes), total)
 
 
 #: The state rows a continuation reads (``saved``): every state key but W and method.
