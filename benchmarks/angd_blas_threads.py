@@ -16,6 +16,8 @@ import os
 import statistics
 import time
 
+from _swap import swapped
+
 import angd_np as an
 from angd_np import _parallel
 
@@ -46,12 +48,10 @@ def main():
     for r in range(args.rounds):
         row = {}
         for mode in ("free", "held"):
-            _parallel._blas_controller = (lambda: None) if mode == "free" else real
-            try:
+            with swapped(_parallel, "_blas_controller",
+                         (lambda: None) if mode == "free" else real):
                 _solve_ms(problem, args.dtype, 1)  # warm-up (the kernels, the controller)
                 row[mode] = _solve_ms(problem, args.dtype, args.solves)
-            finally:
-                _parallel._blas_controller = real
         print(f"round {r + 1}: free {row['free']:.1f} ms, held {row['held']:.1f} ms "
               f"({row['free'] / row['held']:.2f}x)")
     return 0

@@ -21,6 +21,7 @@ import statistics
 import time
 
 import numpy as np
+from _swap import swapped
 
 import angd_np as an
 from angd_np import nn
@@ -66,12 +67,10 @@ def main():
         for r in range(args.rounds):
             row = {}
             for mode in ("copied", "drawn"):
-                _angd_nets.init_from_stream = _copied if mode == "copied" else real
-                try:
+                with swapped(_angd_nets, "init_from_stream",
+                             _copied if mode == "copied" else real):
                     _solves_ms(problems, 2)  # warm-up
                     row[mode] = _solves_ms(problems, args.solves)
-                finally:
-                    _angd_nets.init_from_stream = real
             print(f"({M}, {K}) round {r + 1}: copied {row['copied']:.2f} ms, drawn "
                   f"{row['drawn']:.2f} ms ({row['drawn'] / row['copied']:.2f}x)")
     return 0
