@@ -242,13 +242,14 @@ def beam_headroom(problem) -> np.ndarray:
 
 def _headroom_of(problem, W):
     """:func:`beam_headroom` with W = ``sensing_beam(problem)`` already computed."""
-    from ..objective import csbf, sum_rate
+    from ..objective import sensing_gain, sum_rate
 
-    f_beam = csbf(W, problem)
+    rate = sum_rate(W, problem)
+    f_beam = rate + problem.omega * sensing_gain(W, problem)  # csbf(W), the rate computed once
     gain = np.sum(np.abs(problem.H) ** 2, axis=-2)  # ||h_k||², (..., K)
     bound = np.sum(np.log2(1.0 + problem.p_max * gain / problem.noise_var), axis=-1)
     # 0 where the beam's rates reach the bound (one user, M = 1), a rounding below it at most
-    return np.maximum(bound - sum_rate(W, problem), 0.0) / f_beam
+    return np.maximum(bound - rate, 0.0) / f_beam
 
 
 def zf(problem, *, rng=None, **options) -> Result:
