@@ -112,8 +112,14 @@ DEFAULT_CHUNK = 8
 #: worth on one core, which a batch of this size repays on two cores.
 POOL_MIN_WORK = 20_000
 #: Instance-iterations from which ``workers=None`` uses a pool already started (by an earlier
-#: call): a task's round trip costs about a millisecond, ~20 iterations.
-POOL_WARM_WORK = 1_000
+#: call): a task's round trip costs about a millisecond, ~20 iterations; measured at (16, 2)
+#: (``studies/angd_speed``, section 1), a warm pool of 2 is faster than this process from
+#: 4 instances of 50 iterations, 16 of 10, 32 of 2 (set-up included, below).
+POOL_WARM_WORK = 200
+#: A chain's set-up (its network drawn, the channel metric, buffers loaded: ~0.45 ms at
+#: (16, 2) in the tuned preset) in iterations (~75 µs there), counted in a call's work: a
+#: batch of short chains is mostly set-up.
+SETUP_WORK = 6
 
 _INPUT_SCALES = ("raw", "rms")
 _OUTPUT_SCALES = ("none", "power", "w")
@@ -237,7 +243,8 @@ class ANGDOptions(IterativeOptions):
         Processes solving a batch (1: this process), from a pool kept across calls
         (``_parallel.shared_pool``). None: one per core allowed by ``threads`` when the
         batch is large enough to pay for starting them (``POOL_MIN_WORK``) or a pool of that
-        size is already running (``POOL_WARM_WORK``), else this process.
+        size is already running (``POOL_WARM_WORK``), else this process. The work counted is
+        instances × (iterations + ``SETUP_WORK``), pilot chains included.
     threads : int or None
         The most cores this call may use (None: ``os.cpu_count()``). ``threads=1`` (what the
         Monte Carlo runner passes inside its own worker processes) means one core: no pool.
@@ -379,10 +386,11 @@ def _state_shapes(opts, network, M, K):
 def _processes(opts, n, iters):
     """Worker processes for ``n`` chains of ``iters`` iterations each (1: this process)."""
     cores = opts.threads if opts.threads is not None else (os.cpu_count() or 1)
+    work = n * (iters + SETUP_WORK)
     if opts.workers is not None:
         processes = opts.workers
-    elif cores > 1 and (n * iters >= POOL_MIN_WORK or (
-            _parallel.live_pool() == cores and n * iters >= POOL_WARM_WORK)):
+    elif cores > 1 and (work >= POOL_MIN_WORK or (
+            _parallel.live_pool() == cores and work >= POOL_WARM_WORK)):
         processes = cores
     else:
         processes = 1
@@ -519,14 +527,22 @@ def _pilot(flat, network, opts, net_streams, processes):
         order = np.argsort(np.concatenate([zf_rows, beam_rows]), kind="stable")
         rows = np.concatenate([zf_rows, beam_rows])[order]
         W0 = np.concatenate([starts[0][zf_rows], starts[1][beam_rows]])[order]
-        # Every chain draws its instance's network from a copy of the same stream: two chains
-        # of an instance differ only in W_0.
-        streams = [copy.deepcopy(net_streams[i]) for i in rows.tolist()]
+        # Every chain draws its instance's network from the same stream: two chains of an
+        # instance differ only in W_0. The streams are this call's own (spawned children), so
+        # an instance's first chain takes its stream and only a second chain a copy, made now,
+        # before the first draws (a copy costs ~40 µs, a tenth of a short chain's set-up).
+        streams, seen = [], set()
+        for i in rows.tolist():
+            streams.append(copy.deepcopy(net_streams[i]) if i in seen else net_streams[i])
+            seen.add(i)
         if opts.tol is None:  # the main run takes the pilot's iterations (docstring)
             return rows, W0, None, streams
         joined = _solve(flat[rows], network, pilot_opts, [W0], [streams], processes)
         return rows, joined["W"], {k: joined[k] for k in _SAVED_KEYS}, None
-    streams = [[copy.deepcopy(g) for g in net_streams] for _ in starts]
+    # Each start's chains draw from the same streams: the first start takes them, the others
+    # copies made before any draw.
+    streams = [list(net_streams)] + [[copy.deepcopy(g) for g in net_streams]
+                                     for _ in starts[1:]]
     joined = _solve(flat, network, pilot_opts, starts, streams, processes)
     if len(starts) == 2 and opts.pilot_extend:
         _extend(flat, network, pilot_opts, joined, starts, opts.pilot_extend, processes)

@@ -493,13 +493,13 @@ def test_a_script_that_solves_twice_exits_cleanly_and_leaves_no_worker(tmp_path)
 
 
 def test_threads_one_as_the_runner_passes_means_no_pool(no_kept_pool):
-    from angd_np.solvers.angd import POOL_MIN_WORK, POOL_WARM_WORK, _processes
+    from angd_np.solvers.angd import POOL_MIN_WORK, POOL_WARM_WORK, SETUP_WORK, _processes
 
-    iters = 100
-    big = POOL_MIN_WORK // iters  # instances that pay for starting a pool
+    iters = 20 - SETUP_WORK  # a chain's work (20): its iterations and its set-up
+    big = POOL_MIN_WORK // 20  # instances that pay for starting a pool
     assert _processes(ANGDOptions(threads=1), big, iters) == 1
     assert _processes(ANGDOptions(threads=2), big, iters) == 2
-    small = POOL_WARM_WORK // iters
+    small = POOL_WARM_WORK // 20
     assert _processes(ANGDOptions(threads=2), small, iters) == 1  # no pool to reuse
     assert _processes(ANGDOptions(workers=3, threads=1), 10, iters) == 3  # explicit
     assert _processes(ANGDOptions(workers=2), 1, iters) == 1  # one instance: here
