@@ -86,7 +86,7 @@ from . import _angd_adam, _angd_nets
 from ._angd_adam import ScaledAdam
 
 __all__ = ["Objective", "ChunkRunner", "solve_chunk", "empty_rows", "rates", "SIZE_REF",
-           "channel_metric"]
+           "channel_metric", "draw_key"]
 
 _LN2 = math.log(2.0)
 _INV_LN2 = 1.0 / _LN2
@@ -342,29 +342,36 @@ class ChunkRunner:
 
         return propose, backprop
 
-    def start(self, H, A, stream=None, saved=None, S=None):
+    def start(self, H, A, stream=None, saved=None, S=None, draw="new"):
         """Load an instance: a fresh network drawn from ``stream``, or a state row; ``S``
-        its channel metric if computed already (``precondition="channel"``)."""
+        its channel metric if computed already (``precondition="channel"``). ``draw``:
+        "new" draws the network, "keep" draws it and keeps a copy, "kept" loads that copy
+        instead of drawing (the caller's promise: ``stream`` would draw the same numbers)."""
         self.obj.set_instance(H, A)
         if self.S is not None:
             self.S[...] = channel_metric(H, self.p_max, self.noise_var) if S is None else S
         if saved is None:
-            _angd_nets.init_from_stream(self.net, self.network, self.M, self.K, self.opts,
-                                        stream)
+            if draw == "kept":
+                self.params[...] = self._kept
+            else:
+                _angd_nets.init_from_stream(self.net, self.network, self.M, self.K, self.opts,
+                                            stream)
+                if draw == "keep":
+                    self._kept = self.params.copy()
             self.adam.load(0.0, 0.0, 0)
         else:
             self.params[...] = saved["net_params"]
             self.adam.load(saved["adam_m"], saved["adam_v"], saved["adam_t"])
 
-    def run(self, H, A, W0, row, stream=None, saved=None, S=None):
+    def run(self, H, A, W0, row, stream=None, saved=None, S=None, draw="new"):
         """Solve one instance; writes its results into ``row`` (a dict of writable arrays).
 
         ``stream``: the network's initialisation stream (a fresh start); ``saved``: the
-        instance's state row (continuing); ``S``: its channel metric, if computed already.
+        instance's state row (continuing); ``S``, ``draw``: as in :meth:`start`.
         """
         opts, adam, bufs, views = self.opts, self.adam, self.bufs, self.views
         propose, backprop, step = self.propose, self.backprop, adam.step
-        self.start(H, A, stream, saved, S)
+        self.start(H, A, stream, saved, S, draw)
         bufs[0][...] = W0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             f = self.obj(bufs[0], self.G)
@@ -445,6 +452,13 @@ def solve_chunk(task):
         out = empty_rows(C, M, K, opts, runner.params.size)
     saved = task.get("saved")
     metric = runner.S is not None
+    if saved is None:
+        # Consecutive rows whose streams would draw the same network (an instance's two
+        # chains of ``headroom``: the second's stream a copy of the first's) draw it once.
+        streams = task["streams"]
+        keys = [draw_key(g) for g in streams] + [None]
+        same = [k is not None and k == keys[i + 1] and streams[i] is not streams[i + 1]
+                for i, k in enumerate(keys[:-1])]
     for i in range(C):
         if metric and i % METRIC_BLOCK == 0:  # the channel metrics of the next block at once
             S = channel_metric(H[i:i + METRIC_BLOCK], task["p_max"], task["noise_var"])
@@ -452,11 +466,24 @@ def solve_chunk(task):
         A_i = A if A.ndim == 2 else A[i]
         S_i = S[i % METRIC_BLOCK] if metric else None
         if saved is None:
-            runner.run(H[i], A_i, task["W0"][i], row, stream=task["streams"][i], S=S_i)
+            draw = "kept" if i and same[i - 1] else "keep" if same[i] else "new"
+            runner.run(H[i], A_i, task["W0"][i], row, stream=streams[i], S=S_i, draw=draw)
         else:
             runner.run(H[i], A_i, task["W0"][i], row,
                        saved={key: value[i] for key, value in saved.items()}, S=S_i)
     return out
+
+
+def draw_key(stream):
+    """What decides the network :func:`_angd_nets.init_from_stream` draws from ``stream``: it
+    draws from children spawned by the stream's seed sequence, so two streams whose seed
+    sequences agree (entropy, spawn key, pool size, children spawned so far) draw the same
+    numbers. None for a stream without a seed sequence (never taken as equal)."""
+    seq = getattr(getattr(stream, "bit_generator", None), "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        return None
+    return (type(stream.bit_generator), seq.entropy, seq.spawn_key, seq.pool_size,
+            seq.n_children_spawned)
 
 
 #: Instances whose channel metrics :func:`solve_chunk` computes in one stacked call: a tenth

@@ -652,6 +652,31 @@ def test_headroom_in_a_batch_equals_alone_and_is_deterministic():
                                       batch.state["net_params"][i])
 
 
+def test_an_instances_two_chains_draw_its_network_once(monkeypatch):
+    """Both chains of an instance start from the same network: in one task the second loads
+    the first's draw instead of drawing it again (the result is the separate draws', the
+    test above); rows whose streams would draw other numbers still draw."""
+    import copy
+
+    from angd_np.solvers import _angd_engine, _angd_nets
+
+    problem, headroom = _three_regimes()
+    draws = []
+    real = _angd_nets.init_from_stream
+    monkeypatch.setattr(_angd_nets, "init_from_stream",
+                        lambda *a: draws.append(1) or real(*a))
+    an.solve(problem, "angd-fcn", rng=list(range(6)), variant="tuned", hidden=8, pilot=2,
+             iters=2, headroom=headroom, workers=1)
+    assert len(draws) == 6  # 8 chains, 2 instances with both: 6 draws
+
+    g = np.random.default_rng(5).spawn(1)[0]
+    twin = copy.deepcopy(g)
+    assert _angd_engine.draw_key(g) == _angd_engine.draw_key(twin)
+    g.spawn(3)  # what a draw does to its stream: the next draw differs, and so does the key
+    assert _angd_engine.draw_key(g) != _angd_engine.draw_key(twin)
+    assert _angd_engine.draw_key(object()) is None
+
+
 def test_headroom_state_continues_the_kept_chain_exactly():
     """10 + 10 iterations: the second call goes on from the chain the first kept (its state),
     bit for bit that chain's 5 + 10 + 10 iterations; where one chain runs, the two calls are
