@@ -22,6 +22,11 @@ median gap there, and the time per instance at that budget:
 - **batch**: all n instances in one call at the solver's defaults on every core, wall time / n
   (scipy has no batch: its column repeats its one-at-a-time time).
 
+Each time is the best of ``--rounds`` rounds (default 3): the loop's median or the batch's
+wall time in its fastest round. On this 2-core virtual machine a round can run at half speed
+for seconds at a time (the same code measured 2.55 and 5.30 ms one run apart), and a slow
+round says something of the machine, not of the solver.
+
 The last columns are ANGD's times over the faster L-BFGS's at equal gap. Public API only.
 
     python studies/angd_speed/heldout.py                          # the full table
@@ -89,14 +94,32 @@ def first_reaching(gaps, grid, target):
     return next((T for T in grid if T <= gaps.shape[1] and med[T - 1] <= target), None)
 
 
+#: Timing rounds (``--rounds``): each time is the best of this many (main() sets it).
+ROUNDS = 3
+
+
 def per_instance_ms(fn, items):
-    """Median over ``items`` of fn(item)'s wall time, in ms."""
+    """Median over ``items`` of fn(item)'s wall time, in ms: the smallest of ``ROUNDS``
+    rounds' medians (a slow round is the machine's, not the solver's)."""
+    medians = []
+    for _ in range(ROUNDS):
+        times = []
+        for item in items:
+            t0 = time.perf_counter()
+            fn(item)
+            times.append(time.perf_counter() - t0)
+        medians.append(statistics.median(times))
+    return 1e3 * min(medians)
+
+
+def batch_ms(fn, n):
+    """fn()'s wall time / n, in ms: the smallest of ``ROUNDS`` calls."""
     times = []
-    for item in items:
+    for _ in range(ROUNDS):
         t0 = time.perf_counter()
-        fn(item)
+        fn()
         times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+    return 1e3 * min(times) / n
 
 
 def measure(preset, M, K, n, args):
@@ -150,9 +173,8 @@ def measure(preset, M, K, n, args):
                 else:
                     row["ms_one"] = per_instance_ms(lambda one, T=T: scipy_run(one, T), ones)
             if name == "lbfgs":
-                t0 = time.perf_counter()
-                an.solve(problem, "lbfgs", init="zf", iters=T)
-                row["ms_batch"] = 1e3 * (time.perf_counter() - t0) / n
+                row["ms_batch"] = batch_ms(
+                    lambda T=T: an.solve(problem, "lbfgs", init="zf", iters=T), n)
             else:
                 row["ms_batch"] = row["ms_one"]
             best_lbfgs[name] = row
@@ -179,9 +201,9 @@ def measure(preset, M, K, n, args):
                 lambda i, iters=iters, method=method: an.solve(
                     ones[i], method, **chain(iters), rng=rngs([i]), workers=1,
                     return_state=False), trials)
-        t0 = time.perf_counter()
-        an.solve(problem, method, **chain(iters), rng=rngs(trials), return_state=False)
-        row["ms_batch"] = 1e3 * (time.perf_counter() - t0) / n
+        row["ms_batch"] = batch_ms(
+            lambda iters=iters, method=method: an.solve(
+                problem, method, **chain(iters), rng=rngs(trials), return_state=False), n)
         if fast_one:
             row["x_one"], row["x_batch"] = row["ms_one"] / fast_one, row["ms_batch"] / fast_batch
         rows.append(row)
@@ -221,7 +243,11 @@ def main(argv=None):
                     help="ANGD-CNN only up to this M (its output layer grows as M^2 K^2)")
     ap.add_argument("--max-iters", type=int, default=800, help="the L-BFGS long runs")
     ap.add_argument("--target", type=float, default=1e-3)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="timing rounds; each time is the best of them (default 3)")
     args = ap.parse_args(argv)
+    global ROUNDS
+    ROUNDS = max(1, args.rounds)
     if min(args.angd_budgets) < 2:
         ap.error("--angd-budgets: each budget must be >= 2 (one pilot iteration, one main)")
     print(f"{os.cpu_count()} cores, {platform.machine()}; python {platform.python_version()}, "
