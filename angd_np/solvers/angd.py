@@ -112,9 +112,10 @@ DEFAULT_CHUNK = 8
 #: worth on one core, which a batch of this size repays on two cores.
 POOL_MIN_WORK = 20_000
 #: Instance-iterations from which ``workers=None`` uses a pool already started (by an earlier
-#: call): a task's round trip costs about a millisecond, ~20 iterations; measured at (16, 2)
-#: (``studies/angd_speed``, section 1), a warm pool of 2 is faster than this process from
-#: 4 instances of 50 iterations, 16 of 10, 32 of 2 (set-up included, below).
+#: call), if the batch also fills a chunk for every process: a task's round trip costs about
+#: a millisecond, ~20 iterations. Measured at (16, 2) (``studies/angd_speed``, section 1): a
+#: warm pool of 2 is faster than this process from 16 instances at every chain length from 2
+#: iterations (work 144 with the set-up, below), and slower at 4 and 8 instances even of 50.
 POOL_WARM_WORK = 200
 #: A chain's set-up (its network drawn, the channel metric, buffers loaded: ~0.45 ms at
 #: (16, 2) in the tuned preset) in iterations (~75 µs there), counted in a call's work: a
@@ -243,8 +244,9 @@ class ANGDOptions(IterativeOptions):
         Processes solving a batch (1: this process), from a pool kept across calls
         (``_parallel.shared_pool``). None: one per core allowed by ``threads`` when the
         batch is large enough to pay for starting them (``POOL_MIN_WORK``) or a pool of that
-        size is already running (``POOL_WARM_WORK``), else this process. The work counted is
-        instances × (iterations + ``SETUP_WORK``), pilot chains included.
+        size is already running (``POOL_WARM_WORK``, and at least ``chunk`` instances per
+        process), else this process. The work counted is instances × (iterations +
+        ``SETUP_WORK``), pilot chains included.
     threads : int or None
         The most cores this call may use (None: ``os.cpu_count()``). ``threads=1`` (what the
         Monte Carlo runner passes inside its own worker processes) means one core: no pool.
@@ -390,7 +392,8 @@ def _processes(opts, n, iters):
     if opts.workers is not None:
         processes = opts.workers
     elif cores > 1 and (work >= POOL_MIN_WORK or (
-            _parallel.live_pool() == cores and work >= POOL_WARM_WORK)):
+            _parallel.live_pool() == cores and work >= POOL_WARM_WORK
+            and n >= cores * opts.chunk)):
         processes = cores
     else:
         processes = 1

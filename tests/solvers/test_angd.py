@@ -499,14 +499,15 @@ def test_threads_one_as_the_runner_passes_means_no_pool(no_kept_pool):
     big = POOL_MIN_WORK // 20  # instances that pay for starting a pool
     assert _processes(ANGDOptions(threads=1), big, iters) == 1
     assert _processes(ANGDOptions(threads=2), big, iters) == 2
-    small = POOL_WARM_WORK // 20
+    small = max(POOL_WARM_WORK // 20, 2 * ANGDOptions().chunk)  # enough work, a chunk each
     assert _processes(ANGDOptions(threads=2), small, iters) == 1  # no pool to reuse
     assert _processes(ANGDOptions(workers=3, threads=1), 10, iters) == 3  # explicit
     assert _processes(ANGDOptions(workers=2), 1, iters) == 1  # one instance: here
     assert _processes(ANGDOptions(workers=1, threads=2), big, iters) == 1
     no_kept_pool.shared_pool(2)
     assert _processes(ANGDOptions(threads=2), small, iters) == 2  # a kept pool is reused
-    assert _processes(ANGDOptions(threads=2), small - 1, iters) == 1
+    assert _processes(ANGDOptions(threads=2), small - 1, iters) == 1  # a chunk short
+    assert _processes(ANGDOptions(threads=2), small, 1) == 1  # too little work
     assert _processes(ANGDOptions(threads=3), small, iters) == 1  # not of that size
 
 
