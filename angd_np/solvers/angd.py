@@ -21,7 +21,8 @@ networks' lean layout in ``_angd_nets.py``; Adam with scaled moments in ``_angd_
 Batches. Every instance is solved on its own, one after another, by the lean loop of
 ``_angd_engine`` (its docstring counts the calls of an iteration): a network's parameters
 and moments (~0.5-1 MB) fill the cache already, so stepping many networks together does not
-pay (measured: B instances in lock-step would be at most 1.1-1.2x faster). A batch is cut
+pay (measured: B instances in lock-step would be at most 1.1-1.2x faster at the
+presets' width; ``studies/angd_speed/lockstep.py``). A batch is cut
 into chunks of ``chunk`` instances, solved in this process on one thread, or by ``workers``
 processes of a pool that lives across calls (``_parallel.shared_pool``: started by the first
 call that needs it, reused by the next ones, shut down at interpreter exit). No threads:
