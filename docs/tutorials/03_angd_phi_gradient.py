@@ -534,8 +534,8 @@ fig.tight_layout()
 # long as it is not the trap. Without the metric, from zero forcing as well, the rule is
 # still 1.9% short after 400 iterations (3.3% after 250, against 0.19% with the metric): that
 # is the metric's share here, and at larger sizes it matters more (section 4). On the tuning
-# instances the preset was chosen on (`studies/angd_tuning/angd_quality_study.py`, seed 1),
-# its median gap is 0.01% at $(M, K)$ = (16, 2) and (64, 8) in the `balanced` scenario and 0.00% at
+# instances the preset was chosen on (`studies/angd_tuning/angd_quality_study.py`, seed 1), its median
+# gap is 0.01% at $(M, K)$ = (16, 2) and (64, 8) in the `balanced` scenario and 0.00% at
 # $M = 10$ in the `paper` scenario, where zero forcing alone falls short (notebook 4 re-runs
 # both scenarios at $M = 10$ on 100 trials). These are the numbers of one instance and of
 # tuning instances; the README's results section compares the methods over hundreds of
