@@ -67,6 +67,10 @@ Options that change the step (none of them in the paper)
   :math:`\partial f/\partial y = 2 s_t c\, \mathrm{vec}(\mathcal S(G_V - \rho V))`
   (:math:`df = 2\mathrm{Re}\sum_j G_{U,j}^H S_j\, dy_j` and :math:`S_j^H = S_j`).
 
+- ``step_input=True`` (FCN): :math:`x_t = [\mathrm{vec}(\mathcal S G_t)/\nu_t,\ y_{t-1}]`,
+  the network's previous output beside the gradient (:math:`y_{-1} = 0`). It is data, as
+  :math:`G_t` is: the gradient for φ is the one above.
+
 Precision. The objective, W, V, G, the projection, the history and the best iterate are
 float64 always; with ``net_dtype="float32"`` only the network's parameters, moments,
 activations and back-propagated vectors are float32 (x and ∂f/∂y are rounded into them).
@@ -226,7 +230,8 @@ class ChunkRunner:
         self.network, self.M, self.K, self.opts = network, M, K, opts
         self.eta_w, self.eta_phi = rates(opts, M, K)
         dt = np.dtype(opts.net_dtype)
-        P = _angd_nets.n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size)
+        P = _angd_nets.n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size,
+                                opts.step_input)
         self.params = np.zeros(P, dt)
         self.adam = ScaledAdam(self.params, self.eta_phi, opts.betas)
         self.net = _angd_nets.build(network, M, K, opts, self.params, self.adam.T)
@@ -257,6 +262,10 @@ class ChunkRunner:
         """The closures ``propose(W, Wf, V, Vf)`` and ``backprop(V, Vf, s, c, pw, alpha)``."""
         net, obj, G, opts = self.net, self.obj, self.G, self.opts
         forward, backward, x, dy = net.forward, net.backward, net.x, net.dy
+        step_in = None
+        if opts.step_input:  # x = [scaled gradient, the previous output y_{t-1}]
+            d = net.d
+            x, step_in = x[:d], x[d:]
         Gf = G.reshape(-1).view(np.float64)
         yc = net.y.view(np.complex64 if net.y.dtype == np.float32 else np.complex128)
         yc = yc.reshape(G.shape)
@@ -302,6 +311,8 @@ class ChunkRunner:
                          casting="same_kind")
             else:
                 copyto(x, src, casting="same_kind")
+            if step_in is not None:  # the previous output y_{t-1}, as it is (module docstring)
+                copyto(step_in, net.y)
             forward()
             if S is not None:
                 metric(yc)
@@ -350,6 +361,8 @@ class ChunkRunner:
         self.obj.set_instance(H, A)
         if self.S is not None:
             self.S[...] = channel_metric(H, self.p_max, self.noise_var) if S is None else S
+        if self.opts.step_input:  # y_{t-1}: none before the first step, else the state's
+            self.net.y[...] = 0.0 if saved is None else saved["net_out"]
         if saved is None:
             if draw == "kept":
                 self.params[...] = self._kept
@@ -415,6 +428,8 @@ class ChunkRunner:
         if "net_params" in row:
             row["net_params"][...] = self.params
             row["adam_m"][...], row["adam_v"][...] = adam.m, adam.v
+        if "net_out" in row:
+            row["net_out"][...] = self.net.y
         row["adam_t"][...] = adam.t
 
 
@@ -430,6 +445,8 @@ def empty_rows(C, M, K, opts, P):
     if opts.return_state:
         for key in ("net_params", "adam_m", "adam_v"):
             out[key] = np.empty((C, P), np.dtype(opts.net_dtype))
+        if opts.step_input:
+            out["net_out"] = np.empty((C, 2 * M * K), np.dtype(opts.net_dtype))
     return out
 
 

@@ -15,7 +15,8 @@ Layout (L = MK, d = 2L, h = ``hidden``, c = ``channels``, k = ``kernel_size``).
 - All parameters live in one flat buffer of P entries, layer after layer (``net_params`` of
   the state):
 
-  FCN: W1e (d+1, h), W2e (h+1, h), W3e (h+1, d).
+  FCN: W1e (d+1, h), W2e (h+1, h), W3e (h+1, d); with ``step_input`` the input is
+  [x, y_prev] (2d entries, each half interleaved) and W1e is (2d+1, h).
   CNN: K1e (2k+1, c), K2e (ck+1, c), De (Lc+1, d); a convolution's input is channel-last,
   (L, c_in), so its im2col matrix has rows ``[x[l-left : l-left+k].ravel(), 1]`` (zero
   padded, ``left = (k-1)//2`` as in ``nn.Conv1d``) and K_e[j·c_in + i, o] = K[o, i, j]; the
@@ -42,13 +43,14 @@ from .. import nn
 __all__ = ["FCN", "CNN", "n_params"]
 
 
-def n_params(network, M, K, hidden=128, channels=16, kernel_size=3):
+def n_params(network, M, K, hidden=128, channels=16, kernel_size=3, step_input=False):
     """Parameters P of one network for an M×K problem."""
     L = M * K
     d = 2 * L
     if network == "fcn":
         h = hidden
-        return (d + 1) * h + (h + 1) * h + (h + 1) * d
+        d_in = 2 * d if step_input else d
+        return (d_in + 1) * h + (h + 1) * h + (h + 1) * d
     c, k = channels, kernel_size
     return (2 * k + 1) * c + (c * k + 1) * c + (c * L + 1) * d
 
@@ -80,26 +82,27 @@ class FCN:
         The flat parameters and the optimiser's workspace ``T`` (same dtype).
     """
 
-    def __init__(self, d, hidden, params, grads):
+    def __init__(self, d, hidden, params, grads, d_in=None):
         h, dt = hidden, params.dtype
-        shapes = [(d + 1, h), (h + 1, h), (h + 1, d)]
+        d_in = d if d_in is None else d_in
+        shapes = [(d_in + 1, h), (h + 1, h), (h + 1, d)]
         self.W = _blocks(params, shapes)
         self.T = _blocks(grads, shapes)
         self.shapes, self.offsets = shapes, _offsets(shapes)
         self.write_outer = True  # False: the optimiser takes rank1_layers() instead
-        self.d, self.hidden = d, h
+        self.d, self.hidden, self.d_in = d, h, d_in
         # Every vector of an outer product in one buffer, [x, 1 | z1, 1, z2, 1 | δ1, δ2,
         # α ∂f/∂y]: one call squares them all for the optimiser's rank-one updates.
-        self._vectors = np.ones((d + 1) + 2 * (h + 1) + (2 * h + d), dt)
+        self._vectors = np.ones((d_in + 1) + 2 * (h + 1) + (2 * h + d), dt)
         # where [x, 1], the hidden inputs and the deltas sit in it (and in their squares)
-        self._parts = (slice(0, d + 1), slice(d + 1, d + 1 + 2 * (h + 1)),
-                       slice(d + 1 + 2 * (h + 1), None))
+        self._parts = (slice(0, d_in + 1), slice(d_in + 1, d_in + 1 + 2 * (h + 1)),
+                       slice(d_in + 1 + 2 * (h + 1), None))
         self.u0 = self._vectors[self._parts[0]]
         # Both hidden layers' inputs [z1, 1, z2, 1] side by side: one call gives both ReLU
         # masks in the backward pass.
         self._hidden = self._vectors[self._parts[1]]
         self.u1, self.u2 = self._hidden[:h + 1], self._hidden[h + 1:]
-        self.x = self.u0[:d]  # the caller writes the scaled gradient here
+        self.x = self.u0[:d_in]  # the caller writes the scaled gradient here
         self.y = np.empty(d, dt)
         # The back-propagated vectors; the caller writes α ∂f/∂y into dy.
         self._deltas = self._vectors[self._parts[2]]
@@ -121,7 +124,8 @@ class FCN:
         b3 None: a zero output layer."""
         w1, b1, w2, b2, w3, b3 = params
         perm = _interleave(self.d // 2)
-        self.W[0][:-1], self.W[0][-1] = w1[perm], b1
+        perm_in = perm if self.d_in == self.d else np.concatenate([perm, self.d + perm])
+        self.W[0][:-1], self.W[0][-1] = w1[perm_in], b1
         self.W[1][:-1], self.W[1][-1] = w2, b2
         if w3 is None:
             self.zero_last()
@@ -130,8 +134,8 @@ class FCN:
 
     def layer_shapes(self):
         """``nn.fcn``'s layers as ``(w_shape, b_shape, fan_in, fan_out)``, in draw order."""
-        d, h = self.d, self.hidden
-        return [((d, h), (h,), d, h), ((h, h), (h,), h, h), ((h, d), (d,), h, d)]
+        d, h, d_in = self.d, self.hidden, self.d_in
+        return [((d_in, h), (h,), d_in, h), ((h, h), (h,), h, h), ((h, d), (d,), h, d)]
 
     def zero_last(self):
         self.W[2][...] = 0.0
@@ -301,7 +305,8 @@ def _windows(padded, L, k):
 def build(network, M, K, opts, params, grads):
     """The lean network of ``opts`` (hidden, channels, kernel_size) over the given buffers."""
     if network == "fcn":
-        return FCN(2 * M * K, opts.hidden, params, grads)
+        d = 2 * M * K
+        return FCN(d, opts.hidden, params, grads, 2 * d if opts.step_input else d)
     return CNN(M * K, opts.channels, opts.kernel_size, params, grads)
 
 

@@ -131,7 +131,7 @@ _ADAM_KERNELS = ("auto", "blas", "numpy")
 _SIZE_SCALES = ("none", "sqrt")
 _PRECONDITIONS = ("none", "channel")
 #: The options that shape one network only; the other network's are refused.
-_ARCH = {"fcn": ("hidden",), "cnn": ("channels", "kernel_size")}
+_ARCH = {"fcn": ("hidden", "step_input"), "cnn": ("channels", "kernel_size")}
 
 
 def _check_headroom(value):
@@ -231,6 +231,16 @@ class ANGDOptions(IterativeOptions):
         its two largest eigenvalues cross, faster than a chain of 50 iterations follows;
         the frame's beam is within ~1e-6 of its optimum there, while in the balanced
         scenario it rarely beats the chain (``studies/angd_tracking``).
+    step_input : bool
+        False (default, as the paper): the FCN sees the (scaled) gradient. True (FCN only):
+        it also sees its own previous output y_{t-1} (the last step, in the units of the
+        output scale and the channel metric; zero before the first step), as learned
+        optimisers feed a network the last update: the input has 4MK entries instead of
+        2MK, and the state keeps y in ``net_out`` (so a continuation is exact). Why: with the
+        last step in view the network can learn momentum and step length along its own
+        trajectory; in the balanced scenario at (16, 2) the `tuned` chain reaches a median gap
+        of 1e-3 in ~150 iterations instead of ~300 and 1e-9 by 300, but at (32, 4) it ends
+        higher than without it (``studies/angd_speed``, section 2), so no preset uses it.
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
         rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
@@ -272,6 +282,7 @@ class ANGDOptions(IterativeOptions):
     headroom: tuple | None = None
     pilot_extend: int = 0
     check_starts: bool = False
+    step_input: bool = False
     net_dtype: str = "float64"
     adam_kernel: str = "auto"
     chunk: int = DEFAULT_CHUNK
@@ -309,7 +320,7 @@ class ANGDOptions(IterativeOptions):
         check_choice(self.adam_kernel, "adam_kernel", _ADAM_KERNELS)
         check_choice(self.size_scale, "size_scale", _SIZE_SCALES)
         check_choice(self.precondition, "precondition", _PRECONDITIONS)
-        for name in ("zero_last", "check_starts", "return_state"):
+        for name in ("zero_last", "check_starts", "return_state", "step_input"):
             self._set(name, check_bool(getattr(self, name), name))
         for name in ("workers", "threads"):
             if getattr(self, name) is not None:
@@ -380,10 +391,14 @@ def _variant(method, variant, options) -> str:
 
 def _state_shapes(opts, network, M, K):
     """ANGD's own state keys: name -> (shape of one instance, dtype)."""
-    P = (n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size),)
+    P = (n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size,
+                  opts.step_input),)
     dt = np.dtype(opts.net_dtype)
-    return {"net_params": (P, dt), "adam_m": (P, dt), "adam_v": (P, dt),
-            "adam_t": ((), np.int64)}
+    shapes = {"net_params": (P, dt), "adam_m": (P, dt), "adam_v": (P, dt),
+              "adam_t": ((), np.int64)}
+    if opts.step_input:
+        shapes["net_out"] = ((2 * M * K,), dt)
+    return shapes
 
 
 def _processes(opts, n, iters):
@@ -469,7 +484,8 @@ def _solve(flat, network, opts, W0s, streams, processes, saved=None):
     if here:
         M, K = flat.H.shape[-2:]
         joined = empty_rows(total, M, K, opts,
-                            n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size))
+                            n_params(network, M, K, opts.hidden, opts.channels, opts.kernel_size,
+                                     opts.step_input))
     tasks = []
     for j, (W0, net_streams) in enumerate(zip(W0s, streams, strict=True)):
         for lo in range(0, n, chunk):
@@ -495,6 +511,12 @@ def _solve(flat, network, opts, W0s, streams, processes, saved=None):
 #: The state rows a continuation reads (``saved``): every state key but W and method.
 _SAVED_KEYS = ("best_W", "best_f", "ref_f", "since", "active", "failed", "net_params",
                "adam_m", "adam_v", "adam_t")
+
+
+def _saved_keys(joined):
+    """The state rows of ``joined`` a continuation reads: ``_SAVED_KEYS``, and ``net_out``
+    with ``step_input``."""
+    return _SAVED_KEYS + (("net_out",) if "net_out" in joined else ())
 
 
 def _pilot(flat, network, opts, net_streams, processes):
@@ -542,7 +564,7 @@ def _pilot(flat, network, opts, net_streams, processes):
         if opts.tol is None:  # the main run takes the pilot's iterations (docstring)
             return rows, W0, None, streams
         joined = _solve(flat[rows], network, pilot_opts, [W0], [streams], processes)
-        return rows, joined["W"], {k: joined[k] for k in _SAVED_KEYS}, None
+        return rows, joined["W"], {k: joined[k] for k in _saved_keys(joined)}, None
     # Each start's chains draw from the same streams: the first start takes them, the others
     # copies made before any draw.
     streams = [list(net_streams)] + [[copy.deepcopy(g) for g in net_streams]
@@ -552,7 +574,8 @@ def _pilot(flat, network, opts, net_streams, processes):
         _extend(flat, network, pilot_opts, joined, starts, opts.pilot_extend, processes)
     best_f = joined["best_f"].reshape(len(starts), n)
     pick = np.argmax(best_f, axis=0) * n + np.arange(n)  # first maximum: ZF on a tie
-    return np.arange(n), joined["W"][pick], {k: joined[k][pick] for k in _SAVED_KEYS}, None
+    return (np.arange(n), joined["W"][pick], {k: joined[k][pick] for k in _saved_keys(joined)},
+            None)
 
 
 def _pick(joined, rows, n):
@@ -590,8 +613,8 @@ def _extend(flat, network, pilot_opts, joined, starts, blocks, processes):
         before = best.copy()
         part = _solve(flat[np.concatenate([go, go])], network, pilot_opts,
                       [joined["W"][rows]], [None], processes,
-                      {k: joined[k][rows] for k in _SAVED_KEYS})
-        for key in ("W", *_SAVED_KEYS):
+                      {k: joined[k][rows] for k in _saved_keys(joined)})
+        for key in ("W", *_saved_keys(joined)):
             joined[key][rows] = part[key]
 
 
@@ -690,7 +713,8 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
     tracker.history[...], tracker.nit[...] = joined["history"], joined["nit"]
     own = None
     if opts.return_state:
-        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t")}
+        own = {k: joined[k] for k in ("W", "net_params", "adam_m", "adam_v", "adam_t",
+                                      "net_out") if k in joined}
     return finish(problem, flat, tracker, method, t0, joined["failed"], state=own)
 
 

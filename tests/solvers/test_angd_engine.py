@@ -106,6 +106,51 @@ def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, acti
     np.testing.assert_allclose(analytic, fd, rtol=rtol, atol=floor * np.abs(fd).max())
 
 
+@pytest.mark.parametrize("active", [True, False], ids=["projection-active", "inside-ball"])
+@pytest.mark.parametrize("adam_kernel", ["numpy", "blas"])
+def test_phi_gradient_with_the_previous_step_as_input_matches_finite_differences(
+        rng, active, adam_kernel):
+    """``step_input``: the network sees [scaled gradient, y_{t-1}]; y_{t-1} is data, so the
+    φ-gradient of f(W_{t+1}) is the plain one, through the wider first layer."""
+    if adam_kernel == "blas":
+        pytest.importorskip("scipy")
+    problem = _unit_problem(rng, 1, 3, 2)
+    runner = _runner(problem, "fcn", eta_w=50.0 if active else 1e-3, output_scale="w",
+                     input_scale="rms", precondition="channel", adam_kernel=adam_kernel,
+                     step_input=True)
+    d = 2 * 3 * 2
+    assert runner.net.x.size == 2 * d and runner.params.size == (2 * d + 1) * 4 + 5 * 4 + 5 * d
+    runner.params[...] = rng.uniform(-0.5, 0.5, runner.params.size)
+    y_prev = rng.uniform(-1.0, 1.0, d)
+    W = _point(rng, problem, inside=not active)
+    G = np.empty_like(W)
+    runner.obj(W, G)
+
+    def with_y_prev(fn, *args):
+        runner.net.y[...] = y_prev  # every evaluation starts from the same previous output
+        return fn(*args)
+
+    f, s, c, analytic = with_y_prev(_gradient, runner, W, G)
+    np.testing.assert_array_equal(runner.net.x[d:], y_prev)  # what the network saw
+    assert (c < 1.0) if active else (c == 1.0)
+    h = 1e-6
+    fd = np.array([with_y_prev(_finite_difference_at, runner, W, G, i, h, y_prev)
+                   for i in range(analytic.size)])
+    np.testing.assert_allclose(analytic, fd, rtol=1e-5, atol=2e-6 * np.abs(fd).max())
+
+
+def _finite_difference_at(runner, W, G, i, h, y_prev):
+    """As ``_finite_difference``, the previous output reset before each evaluation."""
+    old = runner.params[i]
+    values = []
+    for step in (h, -h):
+        runner.params[i] = old + step
+        runner.net.y[...] = y_prev
+        values.append(_propose(runner, W, G)[0])
+    runner.params[i] = old
+    return (values[0] - values[1]) / (2 * h)
+
+
 @pytest.mark.parametrize("M,K", [(5, 1), (6, 2), (8, 3), (3, 3)])
 def test_channel_metric_is_the_inverse_root_of_the_leakage_curvature(rng, M, K):
     """S_j = (I + ρ H_{-j} H_{-j}^H)^{-1/2}: Hermitian, S_j² the inverse, the identity on
