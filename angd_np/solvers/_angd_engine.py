@@ -67,9 +67,9 @@ Options that change the step (none of them in the paper)
   :math:`\partial f/\partial y = 2 s_t c\, \mathrm{vec}(\mathcal S(G_V - \rho V))`
   (:math:`df = 2\mathrm{Re}\sum_j G_{U,j}^H S_j\, dy_j` and :math:`S_j^H = S_j`).
 
-- ``step_input=True`` (FCN): :math:`x_t = [\mathrm{vec}(\mathcal S G_t)/\nu_t,\ y_{t-1}]`,
-  the network's previous output beside the gradient (:math:`y_{-1} = 0`). It is data, as
-  :math:`G_t` is: the gradient for φ is the one above.
+- ``step_input=κ`` > 0 (FCN): :math:`x_t = [\mathrm{vec}(\mathcal S G_t)/\nu_t,\ \kappa
+  y_{t-1}]`, the network's previous output beside the gradient (:math:`y_{-1} = 0`). It is
+  data, as :math:`G_t` is: the gradient for φ is the one above.
 
 Precision. The objective, W, V, G, the projection, the history and the best iterate are
 float64 always; with ``net_dtype="float32"`` only the network's parameters, moments,
@@ -263,7 +263,8 @@ class ChunkRunner:
         net, obj, G, opts = self.net, self.obj, self.G, self.opts
         forward, backward, x, dy = net.forward, net.backward, net.x, net.dy
         step_in = None
-        if opts.step_input:  # x = [scaled gradient, the previous output y_{t-1}]
+        kappa_y = opts.step_input
+        if kappa_y:  # x = [scaled gradient, κ y_{t-1}]
             d = net.d
             x, step_in = x[:d], x[d:]
         Gf = G.reshape(-1).view(np.float64)
@@ -311,8 +312,8 @@ class ChunkRunner:
                          casting="same_kind")
             else:
                 copyto(x, src, casting="same_kind")
-            if step_in is not None:  # the previous output y_{t-1}, as it is (module docstring)
-                copyto(step_in, net.y)
+            if step_in is not None:  # κ y_{t-1} (module docstring), before y is overwritten
+                multiply(net.y, kappa_y, out=step_in)
             forward()
             if S is not None:
                 metric(yc)

@@ -16,7 +16,7 @@ Layout (L = MK, d = 2L, h = ``hidden``, c = ``channels``, k = ``kernel_size``).
   the state):
 
   FCN: W1e (d+1, h), W2e (h+1, h), W3e (h+1, d); with ``step_input`` the input is
-  [x, y_prev] (2d entries, each half interleaved) and W1e is (2d+1, h).
+  [x, κ y_prev] (2d entries, each half interleaved) and W1e is (2d+1, h).
   CNN: K1e (2k+1, c), K2e (ck+1, c), De (Lc+1, d); a convolution's input is channel-last,
   (L, c_in), so its im2col matrix has rows ``[x[l-left : l-left+k].ravel(), 1]`` (zero
   padded, ``left = (k-1)//2`` as in ``nn.Conv1d``) and K_e[j·c_in + i, o] = K[o, i, j]; the
@@ -43,8 +43,9 @@ from .. import nn
 __all__ = ["FCN", "CNN", "n_params"]
 
 
-def n_params(network, M, K, hidden=128, channels=16, kernel_size=3, step_input=False):
-    """Parameters P of one network for an M×K problem."""
+def n_params(network, M, K, hidden=128, channels=16, kernel_size=3, step_input=0.0):
+    """Parameters P of one network for an M×K problem (``step_input`` > 0: the FCN's input
+    has the previous output beside the gradient)."""
     L = M * K
     d = 2 * L
     if network == "fcn":

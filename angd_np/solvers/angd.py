@@ -231,16 +231,16 @@ class ANGDOptions(IterativeOptions):
         its two largest eigenvalues cross, faster than a chain of 50 iterations follows;
         the frame's beam is within ~1e-6 of its optimum there, while in the balanced
         scenario it rarely beats the chain (``studies/angd_tracking``).
-    step_input : bool
-        False (default, as the paper): the FCN sees the (scaled) gradient. True (FCN only):
-        it also sees its own previous output y_{t-1} (the last step, in the units of the
+    step_input : float
+        0 (default, as the paper): the FCN sees the (scaled) gradient. κ > 0 (FCN only): it
+        also sees κ times its own previous output y_{t-1} (the last step, in the units of the
         output scale and the channel metric; zero before the first step), as learned
         optimisers feed a network the last update: the input has 4MK entries instead of
-        2MK, and the state keeps y in ``net_out`` (so a continuation is exact). Why: with the
-        last step in view the network can learn momentum and step length along its own
-        trajectory; in the balanced scenario at (16, 2) the `tuned` chain reaches a median gap
-        of 1e-3 in ~150 iterations instead of ~300 and 1e-9 by 300, but at (32, 4) it ends
-        higher than without it (``studies/angd_speed``, section 2), so no preset uses it.
+        2MK, and the state keeps y_{t-1} in ``net_out`` (so a continuation is exact). Why:
+        with the last step in view the network can learn momentum and step length along its
+        own trajectory; in the balanced scenario the ``tuned`` chain reaches a median gap of
+        1e-3 in ~200-300 iterations instead of 300-500 (``studies/angd_speed``, section 2b),
+        with κ = 0.5; at κ = 1 the largest sizes end higher than without it.
     adam_kernel : {"auto", "blas", "numpy"}
         How Adam updates the moments of the dense layers (``_angd_adam``): "blas" by
         rank-one BLAS updates in place (scipy's ``?ger``; ~9 µs less per iteration),
@@ -282,7 +282,7 @@ class ANGDOptions(IterativeOptions):
     headroom: tuple | None = None
     pilot_extend: int = 0
     check_starts: bool = False
-    step_input: bool = False
+    step_input: float = 0.0
     net_dtype: str = "float64"
     adam_kernel: str = "auto"
     chunk: int = DEFAULT_CHUNK
@@ -320,7 +320,8 @@ class ANGDOptions(IterativeOptions):
         check_choice(self.adam_kernel, "adam_kernel", _ADAM_KERNELS)
         check_choice(self.size_scale, "size_scale", _SIZE_SCALES)
         check_choice(self.precondition, "precondition", _PRECONDITIONS)
-        for name in ("zero_last", "check_starts", "return_state", "step_input"):
+        self._set("step_input", check_real(self.step_input, "step_input", allow_zero=True))
+        for name in ("zero_last", "check_starts", "return_state"):
             self._set(name, check_bool(getattr(self, name), name))
         for name in ("workers", "threads"):
             if getattr(self, name) is not None:

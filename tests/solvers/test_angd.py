@@ -73,7 +73,7 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
     ("angd-fcn", dict(variant="tuned", hidden=8, pilot=3, workers=2, chunk=1)),
     ("angd-cnn", dict(channels=4, precondition="channel", net_dtype="float64")),
     ("angd-fcn", dict(variant="tuned", hidden=8, pilot=6)),
-    ("angd-fcn", dict(variant="tuned", hidden=8, step_input=True, workers=2, chunk=1))])
+    ("angd-fcn", dict(variant="tuned", hidden=8, step_input=0.5, workers=2, chunk=1))])
 def test_an_instance_solved_in_a_batch_equals_it_solved_alone(method, options):
     problem = Scenario.preset("balanced").draw(5, rng=1)
     seeds = [101, 102, 103, 104, 105]
@@ -199,7 +199,9 @@ def test_explicit_options_override_the_preset_and_are_validated_once():
     (dict(check_starts="yes"), TypeError, "check_starts"),
     (dict(check_starts=1), TypeError, "check_starts"),
     (dict(step_input="yes"), TypeError, "step_input"),
-    (dict(step_input=1), TypeError, "step_input"),
+    (dict(step_input=True), TypeError, "step_input"),
+    (dict(step_input=-0.5), ValueError, "step_input"),
+    (dict(step_input=float("inf")), ValueError, "step_input"),
 ])
 def test_bad_options_are_rejected_with_a_message_naming_them(options, error, match):
     problem = Scenario.preset("balanced").draw(1, rng=0)
@@ -212,7 +214,7 @@ def test_cnn_rejects_the_fcn_width_and_a_wrong_problem_type():
     with pytest.raises(TypeError, match="hidden"):
         angd_cnn(problem, hidden=8, iters=2)
     with pytest.raises(TypeError, match="step_input"):  # the FCN's input only
-        angd_cnn(problem, step_input=True, iters=2)
+        angd_cnn(problem, step_input=0.5, iters=2)
     with pytest.raises(TypeError, match="Problem"):
         angd_fcn({"H": problem.H}, iters=2)
 
@@ -284,8 +286,8 @@ _STATE_CASES = [
     ("angd-fcn", dict(hidden=8, variant="tuned", pilot=5, pilot_extend=2, headroom=None,
                       chunk=2)),
     # The previous output the network sees is in the state (net_out).
-    ("angd-fcn", dict(hidden=8, variant="tuned", step_input=True, chunk=2, threads=2)),
-    ("angd-fcn", dict(hidden=8, variant="tuned", step_input=True, pilot=5, headroom=None,
+    ("angd-fcn", dict(hidden=8, variant="tuned", step_input=0.5, chunk=2, threads=2)),
+    ("angd-fcn", dict(hidden=8, variant="tuned", step_input=0.5, pilot=5, headroom=None,
                       chunk=2)),
 ]
 
@@ -692,7 +694,7 @@ def test_step_input_shows_the_network_its_previous_output_and_keeps_it_in_the_st
     (written without step_input) is refused by name, and the option changes the result."""
     problem = Scenario.preset("balanced").draw(3, rng=2)
     options = dict(variant="tuned", hidden=8, iters=6, pilot=0, init="zf", workers=1)
-    res = angd_fcn(problem, rng=4, step_input=True, **options)
+    res = angd_fcn(problem, rng=4, step_input=0.5, **options)
     assert res.state["net_out"].shape == (3, 2 * 16 * 2)
     assert res.state["net_out"].dtype == np.float32  # the variant's network precision
     assert np.abs(res.state["net_out"]).max() > 0
@@ -700,7 +702,7 @@ def test_step_input_shows_the_network_its_previous_output_and_keeps_it_in_the_st
     assert "net_out" not in plain.state
     assert not np.array_equal(res.W, plain.W)
     with pytest.raises(ValueError, match="net_out"):
-        angd_fcn(problem, state=plain.state, step_input=True,
+        angd_fcn(problem, state=plain.state, step_input=0.5,
                  **{k: v for k, v in options.items() if k not in ("pilot", "init")})
 
 

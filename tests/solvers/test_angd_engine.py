@@ -110,14 +110,14 @@ def test_phi_gradient_matches_finite_differences_of_next_csbf(rng, network, acti
 @pytest.mark.parametrize("adam_kernel", ["numpy", "blas"])
 def test_phi_gradient_with_the_previous_step_as_input_matches_finite_differences(
         rng, active, adam_kernel):
-    """``step_input``: the network sees [scaled gradient, y_{t-1}]; y_{t-1} is data, so the
+    """``step_input=κ``: the network sees [scaled gradient, κ y_{t-1}]; y_{t-1} is data, so the
     φ-gradient of f(W_{t+1}) is the plain one, through the wider first layer."""
     if adam_kernel == "blas":
         pytest.importorskip("scipy")
     problem = _unit_problem(rng, 1, 3, 2)
     runner = _runner(problem, "fcn", eta_w=50.0 if active else 1e-3, output_scale="w",
                      input_scale="rms", precondition="channel", adam_kernel=adam_kernel,
-                     step_input=True)
+                     step_input=0.5)
     d = 2 * 3 * 2
     assert runner.net.x.size == 2 * d and runner.params.size == (2 * d + 1) * 4 + 5 * 4 + 5 * d
     runner.params[...] = rng.uniform(-0.5, 0.5, runner.params.size)
@@ -131,7 +131,7 @@ def test_phi_gradient_with_the_previous_step_as_input_matches_finite_differences
         return fn(*args)
 
     f, s, c, analytic = with_y_prev(_gradient, runner, W, G)
-    np.testing.assert_array_equal(runner.net.x[d:], y_prev)  # what the network saw
+    np.testing.assert_array_equal(runner.net.x[d:], 0.5 * y_prev)  # what the network saw
     assert (c < 1.0) if active else (c == 1.0)
     h = 1e-6
     fd = np.array([with_y_prev(_finite_difference_at, runner, W, G, i, h, y_prev)
