@@ -68,8 +68,11 @@ Options that change the step (none of them in the paper)
   (:math:`df = 2\mathrm{Re}\sum_j G_{U,j}^H S_j\, dy_j` and :math:`S_j^H = S_j`).
 
 - ``step_input=κ`` > 0 (FCN): :math:`x_t = [\mathrm{vec}(\mathcal S G_t)/\nu_t,\ \kappa
-  y_{t-1}]`, the network's previous output beside the gradient (:math:`y_{-1} = 0`). It is
-  data, as :math:`G_t` is: the gradient for φ is the one above.
+  c_{t-1} y_{t-1}]`, the network's previous output as the projection scaled it, beside the
+  gradient (:math:`y_{-1} = 0`). Scaled by c, it stays bounded (the step it stands for lies in
+  the power ball) where the raw output, whose radial excess the projection removes, grows
+  without bound over long carried runs. It is data, as :math:`G_t` is: the gradient for φ
+  is the one above.
 
 Precision. The objective, W, V, G, the projection, the history and the best iterate are
 float64 always; with ``net_dtype="float32"`` only the network's parameters, moments,
@@ -331,6 +334,8 @@ class ChunkRunner:
             c = sqrt(p_max / pw) if pw > p_max else 1.0
             if c != 1.0:
                 V *= c  # (in-place operators cost ~0.2 µs less than ufunc calls with out=)
+                if step_in is not None:  # y as the projection scaled it: the next input
+                    net.y *= c
             return obj(V, G), s, c, pw
 
         def backprop(V, Vf, s, c, pw, alpha):

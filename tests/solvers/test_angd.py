@@ -1,5 +1,6 @@
 """ANGD (Algorithm 1): the exact φ-gradient, feasibility, best iterate, determinism, batches."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -146,7 +147,8 @@ def test_presets_hold_the_papers_values():
     assert tuned.precondition == "channel" and tuned.pilot == 100
     assert tuned.tol is None and paper.tol is None  # no stopping rule (studies/angd_speed)
     assert paper.size_scale == "none" and paper.precondition == "none" and paper.pilot == 0
-    assert VARIANTS["tuned"]["cnn"] == tuned
+    assert tuned.step_input == 0.5 and paper.step_input == 0  # the FCN only: section 2b
+    assert VARIANTS["tuned"]["cnn"] == dataclasses.replace(tuned, step_input=0.0)
 
 
 def test_explicit_options_override_the_preset_and_are_validated_once():
@@ -698,11 +700,11 @@ def test_step_input_shows_the_network_its_previous_output_and_keeps_it_in_the_st
     assert res.state["net_out"].shape == (3, 2 * 16 * 2)
     assert res.state["net_out"].dtype == np.float32  # the variant's network precision
     assert np.abs(res.state["net_out"]).max() > 0
-    plain = angd_fcn(problem, rng=4, **options)
+    plain = angd_fcn(problem, rng=4, step_input=0.0, **options)
     assert "net_out" not in plain.state
     assert not np.array_equal(res.W, plain.W)
     with pytest.raises(ValueError, match="net_out"):
-        angd_fcn(problem, state=plain.state, step_input=0.5,
+        angd_fcn(problem, state=plain.state,  # the tuned FCN has step_input
                  **{k: v for k, v in options.items() if k not in ("pilot", "init")})
 
 
