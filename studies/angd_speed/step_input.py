@@ -1,14 +1,14 @@
 """The lever "what the network sees": tuned ANGD-FCN with its previous output as input too.
 
-``step_input=κ`` feeds the FCN [scaled gradient, κ c y_{t-1}] (its own previous output as the
-projection scaled it: the last step in the output scale's units) instead of the gradient
+``step_input=κ`` feeds the FCN [scaled gradient, κ c y_{t-1}] (its own previous output as
+the projection scaled it: the last step in the output scale's units) instead of the gradient
 alone, as learned optimisers feed a network the last update. This script measures the median
 gap of the tuned preset's chain (from the start its rate headroom picks, cut at B
 iterations: ``pilot=1, iters=B - 1``, as the held-out table does) with and without it, at
-each size and scenario, and the time per instance of one batch solved in this process (``workers=1``: the engine
-runs one instance after another, so this is a loop's time up to the per-call overhead).
-Gaps are against the best of the reference (given every run's end point as a start) and
-every run. Trials 0..n-1 of ``--seed``.
+each size and scenario, and the time per instance of one batch solved in this process
+(``workers=1``: the engine runs one instance after another, so this is a loop's time up to
+the per-call overhead). Gaps are against the best of the reference (given every run's end
+point as a start) and every run. Trials 0..n-1 of ``--seed``.
 
     PYTHONPATH=. python studies/angd_speed/step_input.py --seed 1     # tuning
     PYTHONPATH=. python studies/angd_speed/step_input.py --seed 7     # held out
