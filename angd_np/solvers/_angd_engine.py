@@ -2,8 +2,9 @@ r"""ANGD's hot loop: one instance at a time, a few dozen NumPy and BLAS calls pe
 
 Calls per iteration (counted in the code, FCN, BLAS Adam kernel, the projection active): 35
 for the paper variant (15 to propose and evaluate W_{t+1}, 9 to back-propagate, 11 for Adam's
-step); 43 for the tuned variant (the channel metric's column products, the RMS input scale and
-the step scale of ``output_scale="w"``). At ~1 µs of overhead each, the calls, not the
+step); 43 for the tuned variant's options but ``step_input`` (the channel metric's column
+products, the RMS input scale and the step scale of ``output_scale="w"``), 45 with it (the
+previous output fed back, and scaled by the projection's factor). At ~1 µs of overhead each, the calls, not the
 arithmetic, set the time of an iteration at the paper's size.
 
 One iteration (eq. 9 with the step of Algorithm 1 line 4, the projection of eq. 11, eq. 10)
