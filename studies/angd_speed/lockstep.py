@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 import angd_np as an
+from angd_np._parallel import one_blas_thread
 
 
 def lockstep_us(B, d, h, reps, rng):
@@ -103,25 +104,19 @@ def main():
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 24, 100])
     ap.add_argument("--reps", type=int, default=200)
     args = ap.parse_args()
-    try:
-        from threadpoolctl import threadpool_limits
-        limit = threadpool_limits(1)
-    except ImportError:
-        limit = None
-    print(f"# {os.cpu_count()} cores (BLAS on one thread: {limit is not None}); numpy "
-          f"{np.__version__}, angd_np {an.__version__}; load {os.getloadavg()[0]:.1f}")
-    rng = np.random.default_rng(0)
-    head = " | ".join(f"B = {B}" for B in args.batches)
-    print(f"| width h | parameters | engine, one instance | {head} |")
-    print("|---|---:|---:|" + "---:|" * len(args.batches))
-    for h in args.widths:
-        d = 64
-        P = d * h + h + h * h + h + h * d + d
-        cells = []
-        for B in args.batches:
-            us = lockstep_us(B, d, h, args.reps, rng)
-            cells.append(f"{us / B:.1f}")
-        print(f"| {h} | {P} | {engine_us(h):.1f} | " + " | ".join(cells) + " |", flush=True)
+    with one_blas_thread() as held:
+        print(f"# {os.cpu_count()} cores, BLAS held to one thread: {held}; numpy "
+              f"{np.__version__}, angd_np {an.__version__}; load {os.getloadavg()[0]:.1f}")
+        rng = np.random.default_rng(0)
+        head = " | ".join(f"B = {B}" for B in args.batches)
+        print(f"| width h | parameters | engine, one instance | {head} |")
+        print("|---|---:|---:|" + "---:|" * len(args.batches))
+        for h in args.widths:
+            d = 64
+            P = d * h + h + h * h + h + h * d + d
+            cells = [f"{lockstep_us(B, d, h, args.reps, rng) / B:.1f}" for B in args.batches]
+            print(f"| {h} | {P} | {engine_us(h):.1f} | " + " | ".join(cells) + " |",
+                  flush=True)
     print("(µs per instance-iteration; lock-step columns: the network's forward, backward and "
           "Adam only)")
 
