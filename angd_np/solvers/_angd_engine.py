@@ -4,8 +4,8 @@ Calls per iteration (counted in the code, FCN, BLAS Adam kernel, the projection 
 for the paper variant (15 to propose and evaluate W_{t+1}, 9 to back-propagate, 11 for Adam's
 step); 43 for the tuned variant's options but ``step_input`` (the channel metric's column
 products, the RMS input scale and the step scale of ``output_scale="w"``), 45 with it (the
-previous output fed back, and scaled by the projection's factor). At ~1 µs of overhead each, the calls, not the
-arithmetic, set the time of an iteration at the paper's size.
+previous output fed back, and scaled by the projection's factor). At ~1 µs of overhead each,
+the calls, not the arithmetic, set the time of an iteration at the paper's size.
 
 One iteration (eq. 9 with the step of Algorithm 1 line 4, the projection of eq. 11, eq. 10)
 for an instance with its own network :math:`\Phi_\varphi`:
@@ -268,7 +268,7 @@ class ChunkRunner:
         forward, backward, x, dy = net.forward, net.backward, net.x, net.dy
         step_in = None
         kappa_y = opts.step_input
-        if kappa_y:  # x = [scaled gradient, κ y_{t-1}]
+        if kappa_y:  # x = [scaled gradient, κ c_{t-1} y_{t-1}]
             d = net.d
             x, step_in = x[:d], x[d:]
         Gf = G.reshape(-1).view(np.float64)
@@ -316,7 +316,8 @@ class ChunkRunner:
                          casting="same_kind")
             else:
                 copyto(x, src, casting="same_kind")
-            if step_in is not None:  # κ y_{t-1} (module docstring), before y is overwritten
+            if step_in is not None:  # κ c y of the last step (module docstring), before y is
+                # overwritten
                 multiply(net.y, kappa_y, out=step_in)
             forward()
             if S is not None:
