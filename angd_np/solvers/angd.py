@@ -122,6 +122,14 @@ POOL_WARM_WORK = 200
 #: (16, 2) in the tuned preset) in iterations (~75 µs there), counted in a call's work: a
 #: batch of short chains is mostly set-up.
 SETUP_WORK = 6
+#: Below a full chunk per process, a warm pool serves a batch from this much work: measured
+#: slower than this process at 4 and 8 instances of up to 50 iterations at (16, 2) (work up to
+#: 456), faster for larger networks' chains (section 1 of ``studies/angd_speed``).
+POOL_WARM_FEW = 1_000
+#: Parameters of the tuned FCN at (16, 2) (before ``step_input``), where the thresholds above
+#: were measured: a larger network's iteration counts as P / P_REF of them (an iteration's time
+#: grows with P once the call overhead is paid: ~8x at (64, 8)'s 12x the parameters).
+P_REF = 33_088
 
 _INPUT_SCALES = ("raw", "rms")
 _OUTPUT_SCALES = ("none", "power", "w")
@@ -257,9 +265,10 @@ class ANGDOptions(IterativeOptions):
         Processes solving a batch (1: this process), from a pool kept across calls
         (``_parallel.shared_pool``). None: one per core allowed by ``threads`` when the
         batch is large enough to pay for starting them (``POOL_MIN_WORK``) or a pool of that
-        size is already running (``POOL_WARM_WORK``, and at least ``chunk`` instances per
-        process), else this process. The work counted is instances × (iterations +
-        ``SETUP_WORK``), pilot chains included.
+        size is already running (``POOL_WARM_WORK`` with at least ``chunk`` instances per
+        process, else ``POOL_WARM_FEW``), else this process. The work counted is instances ×
+        (iterations + ``SETUP_WORK``), pilot chains included, times P / ``P_REF`` for a
+        network of P > ``P_REF`` parameters.
     threads : int or None
         The most cores this call may use (None: ``os.cpu_count()``). ``threads=1`` (what the
         Monte Carlo runner passes inside its own worker processes) means one core: no pool.
@@ -412,15 +421,16 @@ def _state_shapes(opts, network, M, K):
     return shapes
 
 
-def _processes(opts, n, iters):
-    """Worker processes for ``n`` chains of ``iters`` iterations each (1: this process)."""
+def _processes(opts, n, iters, P=P_REF):
+    """Worker processes for ``n`` chains of ``iters`` iterations each of a network of ``P``
+    parameters (1: this process)."""
     cores = opts.threads if opts.threads is not None else (os.cpu_count() or 1)
-    work = n * (iters + SETUP_WORK)
+    work = n * (iters + SETUP_WORK) * max(1.0, P / P_REF)
     if opts.workers is not None:
         processes = opts.workers
     elif cores > 1 and (work >= POOL_MIN_WORK or (
             _parallel.live_pool() == cores and work >= POOL_WARM_WORK
-            and n >= cores * opts.chunk)):
+            and (n >= cores * opts.chunk or work >= POOL_WARM_FEW))):
         processes = cores
     else:
         processes = 1
@@ -687,7 +697,9 @@ def angd(problem, *, network="fcn", rng=None, variant=None, state=None, **option
     n, (M, K) = flat.n_instances, flat.H.shape[-2:]
     # One decision for the whole call (pilot chains included), so that a pool is started
     # for all of it or not at all.
-    processes = _processes(opts, n, opts.iters + (2 * opts.pilot if state is None else 0))
+    processes = _processes(opts, n, opts.iters + (2 * opts.pilot if state is None else 0),
+                           n_params(network, M, K, opts.hidden, opts.channels,
+                                    opts.kernel_size, opts.step_input))
     rows = None
     if state is None:
         streams = instance_streams(rng, n)

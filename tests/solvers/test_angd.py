@@ -521,6 +521,11 @@ def test_threads_one_as_the_runner_passes_means_no_pool(no_kept_pool):
     assert _processes(ANGDOptions(threads=2), small, iters) == 2  # a kept pool is reused
     assert _processes(ANGDOptions(threads=2), small - 1, iters) == 1  # a chunk short
     assert _processes(ANGDOptions(threads=2), small, 1) == 1  # too little work
+    assert _processes(ANGDOptions(threads=2), 4, iters) == 1  # few instances, little work
+    assert _processes(ANGDOptions(threads=2), 4, iters, P=20 * 33_088) == 2  # larger network
+    no_kept_pool.close_pools()
+    assert _processes(ANGDOptions(threads=2), 4, 300, P=12 * 33_088) == 1  # no pool to reuse
+    assert _processes(ANGDOptions(threads=2), 10, 300, P=12 * 33_088) == 2  # worth starting
     assert _processes(ANGDOptions(threads=3), small, iters) == 1  # not of that size
 
 
