@@ -524,15 +524,15 @@ fig.tight_layout()
 # $\eta_\varphi = 10^{-4}$ adapts the network slowly) and stops far short of the best-known
 # optimum on this instance (the gap column: about 18–20%). The tuned preset's pilot runs its
 # two chains: after 100 iterations the one from zero forcing (33% short at its start; ZF
-# ignores sensing) is 5.4% short, the one from the sensing beam 24.7%, stuck where user 1
+# ignores sensing) is 3.2% short, the one from the sensing beam 25.0%, stuck where user 1
 # gets no rate at all, so the pilot keeps the ZF chain, and the preset's run is that chain
-# continued, bit for bit. It gets within 0.1% of the optimum by iteration 285 from its start
-# (the 185th of the 400 in `history`) and ends 0.03% short; its beampattern lies on the
+# continued, bit for bit. It gets within 0.1% of the optimum by iteration 212 from its start
+# (the 112th of the 400 in `history`) and ends 0.01% short; its beampattern lies on the
 # reference's (dashed). The pilot's price is its second chain: 600 iterations of work for
 # the 500 of this chain. With the pilot off, from the paper's random $W_0$ the same rule gets
-# there as well in 400 iterations (0.05%): on this instance the start matters little, as
+# there as well in 400 iterations (0.08%): on this instance the start matters little, as
 # long as it is not the trap. Without the metric, from zero forcing as well, the rule is
-# still 1.9% short after 400 iterations (3.3% after 250, against 0.19% with the metric): that
+# still 4.2% short after 250 and after 400 iterations (against 0.02% with the metric): that
 # is the metric's share here, and at larger sizes it matters more (section 4). On the tuning
 # instances the preset was chosen on (`studies/angd_tuning/angd_quality_study.py`, seed 1), its median
 # gap is 0.01% at $(M, K)$ = (16, 2) and (64, 8) in the `balanced` scenario and 0.00% at
