@@ -383,7 +383,7 @@ _TUNED = dataclasses.replace(_PAPER, eta_w=0.03, eta_phi=2.4e-4, input_scale="rm
 #: chain reaches a median gap of 1e-3 in 200-300 iterations instead of 300-500, and over the
 #: figures' sweeps (both scenarios, 48 instances a point) its mean gap was at most the
 #: preset's without it at every point (largest 7.1e-4 against 1.5e-3); carried over frames,
-#: its median per-frame gap was 4.1e-5 against 2.2e-4 (balanced) and the same (paper)
+#: its median per-frame gap was 2.0e-5 against 1.1e-4 (balanced) and the same (paper)
 #: (``studies/angd_speed``, section 2b). The CNN has no such input.
 _TUNED_FCN = dataclasses.replace(_TUNED, step_input=0.5)
 VARIANTS = {

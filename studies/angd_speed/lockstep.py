@@ -21,6 +21,7 @@ tuned ANGD-FCN that differ only in their iterations (the set-up cancels).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
@@ -28,7 +29,6 @@ import time
 import numpy as np
 
 import angd_np as an
-from angd_np._parallel import one_blas_thread
 
 
 def lockstep_us(B, d, h, reps, rng):
@@ -98,13 +98,26 @@ def engine_us(hidden, reps=5):
     return 1e6 * (runs[220] - runs[20]) / 200
 
 
+@contextlib.contextmanager
+def blas_one_thread():
+    """BLAS held to one thread while the block runs, if threadpoolctl is installed (yields
+    whether it is)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield False
+        return
+    with threadpool_limits(1):
+        yield True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 24, 100])
     ap.add_argument("--reps", type=int, default=200)
     args = ap.parse_args()
-    with one_blas_thread() as held:
+    with blas_one_thread() as held:
         print(f"# {os.cpu_count()} cores, BLAS held to one thread: {held}; numpy "
               f"{np.__version__}, angd_np {an.__version__}; load {os.getloadavg()[0]:.1f}")
         rng = np.random.default_rng(0)
