@@ -252,6 +252,7 @@ class ChunkRunner:
         # precondition="channel": the metric S (K, M, M), set per instance in start()
         self.S = np.empty((K, M, M), np.complex128) if opts.precondition == "channel" else None
         self.G = np.empty((M, K), np.complex128)
+        self._kept = None  # a drawn network kept for the next row (start's draw="keep")
         # Three iterate buffers (W_t, W_{t+1}, best so far) and their real views: the best
         # iterate is kept by reference, never copied.
         self.bufs = [np.empty((M, K), np.complex128) for _ in range(3)]
